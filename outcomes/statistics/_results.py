@@ -1,0 +1,97 @@
+"""Shared plumbing for statistical results: JSON-safe conversion and test names.
+
+Every result leaves this package through ``to_dict()`` on its way to a database JSON
+field, a Celery result or an API response, so NaN, infinities and numpy scalars are
+converted here, once, instead of in every caller.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
+import numpy as np
+
+# Names of the tests, as they appear in results (and so in stored JSON and exports).
+PAIRED_T = "paired_t"
+WILCOXON = "wilcoxon_signed_rank"
+WELCH_T = "welch_t"
+MANN_WHITNEY = "mann_whitney_u"
+ANOVA = "one_way_anova"
+KRUSKAL = "kruskal_wallis"
+PEARSON_CHI2 = "pearson_chi2"
+FISHER = "fisher_exact"
+LOGIT = "logistic_regression"
+
+T = TypeVar("T")
+
+
+def clean_float(value: Any) -> float | None:
+    """Return a plain float, or None for missing/NaN/infinite values (never NaN in JSON)."""
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def jsonable(value: Any) -> Any:
+    """Recursively convert dataclasses, numpy and pandas scalars to JSON-safe Python values."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return clean_float(value)
+    if value is None or isinstance(value, str):
+        return value
+    if _is_missing_scalar(value):
+        return None
+    if hasattr(value, "item"):  # other numpy scalars
+        return jsonable(value.item())
+    return str(value)
+
+
+def _is_missing_scalar(value: Any) -> bool:
+    """pd.NA / pd.NaT / np.datetime64('NaT') without importing pandas here."""
+    try:
+        return bool(value != value)
+    except (TypeError, ValueError):
+        return False
+
+
+class ResultMixin:
+    """Give a result dataclass a JSON-serialisable ``to_dict()``."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable(self)
+
+
+def join_notes(*notes: str | None) -> str | None:
+    """Combine optional notes into one sentence list, or None when there is nothing to say."""
+    parts = [note for note in notes if note]
+    return "; ".join(parts) if parts else None
+
+
+def run_quietly(func: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, str | None]:
+    """Call a scipy/statsmodels function, capturing its warnings as a note.
+
+    Numerical warnings (precision loss with near-identical data, for instance) belong in
+    the result the coordinator reads, not in a worker log nobody reads.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = func(*args, **kwargs)
+    messages = sorted({str(w.message).split("\n")[0] for w in caught})
+    return result, ("; ".join(messages) if messages else None)

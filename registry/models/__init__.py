@@ -1,0 +1,21 @@
+from registry.models.choices import *  # noqa: F403 - the choices are part of the model API
+from registry.models.fractures import Fracture
+from registry.models.patients import Patient, new_registry_id
+from registry.models.procedures import AdverseEvent, Procedure, TreatedLevel
+from registry.models.sites import Site, SiteMembership, Technique
+from registry.models.visits import ODI_FIELDS, FollowUpVisit, RadiographicMeasurement
+
+__all__ = [
+    "ODI_FIELDS",
+    "AdverseEvent",
+    "FollowUpVisit",
+    "Fracture",
+    "Patient",
+    "Procedure",
+    "RadiographicMeasurement",
+    "Site",
+    "SiteMembership",
+    "Technique",
+    "TreatedLevel",
+    "new_registry_id",
+]
