@@ -17,7 +17,8 @@ PRODUCTION = env_bool("PRODUCTION", False)
 
 if PRODUCTION:
     SECRET_KEY = env_required("SECRET_KEY")
-    ALLOWED_HOSTS = env_list("ALLOWED_HOSTS") or [env_required("ALLOWED_HOSTS")]
+    # localhost stays allowed so the container health check can call /healthz from inside.
+    ALLOWED_HOSTS = [*(env_list("ALLOWED_HOSTS") or [env_required("ALLOWED_HOSTS")]), "localhost"]
     DEBUG = False
 else:
     # A fixed key is harmless here: without PRODUCTION the app only ever serves localhost.
@@ -114,6 +115,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Outside production whitenoise serves straight from the apps' static folders (no collectstatic).
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = not PRODUCTION
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -160,6 +164,7 @@ LOGGING = {
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000, minimum=0)

@@ -1,7 +1,20 @@
 import pytest
+from django.test import override_settings
 
 from registry.models import Role
-from tests.factories import SiteFactory, member
+from tests.factories import MembershipFactory, SiteFactory, member
+
+_FAST_HASHER = override_settings(
+    PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
+)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing():
+    """PBKDF2 is deliberately slow; tests only need passwords to round-trip."""
+    _FAST_HASHER.enable()
+    yield
+    _FAST_HASHER.disable()
 
 
 @pytest.fixture
@@ -27,8 +40,6 @@ def surgeon_b(site_b):
 @pytest.fixture
 def coordinator(site_a, site_b):
     user = member(site_a, Role.COORDINATOR, username="coordinator")
-    from tests.factories import MembershipFactory
-
     MembershipFactory(user=user, site=site_b, role=Role.COORDINATOR)
     return user
 

@@ -11,6 +11,7 @@ import dataclasses
 import math
 import warnings
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -95,3 +96,29 @@ def run_quietly(func: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, s
         result = func(*args, **kwargs)
     messages = sorted({str(w.message).split("\n")[0] for w in caught})
     return result, ("; ".join(messages) if messages else None)
+
+
+@dataclass
+class TestResult(ResultMixin):
+    """One hypothesis test: which, on how many, and its outcome (p None = not run)."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    test: str
+    n: int
+    statistic: float | None = None
+    p: float | None = None
+    df: float | None = None
+    note: str | None = None
+
+
+def finish_test(
+    result: TestResult, raw_stat: object, raw_p: object, warning: str | None
+) -> TestResult:
+    """Store statistic and p; a non-finite p becomes None with the reason kept."""
+    result.statistic, result.p = clean_float(raw_stat), clean_float(raw_p)
+    if result.p is None:
+        result.note = join_notes(result.note, warning, "test returned no finite p-value")
+    else:
+        result.note = join_notes(result.note, warning)
+    return result

@@ -7,6 +7,7 @@ precision; categorical variables get n (%) with a Wilson 95 % CI.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -61,23 +62,23 @@ def format_median_iqr(
 
 
 def format_range(low: float | None, high: float | None, decimals: int = 0) -> str:
-    """'46–83' (en dash, as the published tables print a range)."""
+    """'46\N{EN DASH}83': an en dash, as the published tables print a range."""
     if clean_float(low) is None or clean_float(high) is None:
         return ""
-    return f"{format_number(low, decimals)}–{format_number(high, decimals)}"
+    return f"{format_number(low, decimals)}\N{EN DASH}{format_number(high, decimals)}"
 
 
 def format_n_percent(count: int, n: int, decimals: int = 1) -> str:
     """'55 (73.3%)': count with the percentage of the non-missing denominator."""
     if n <= 0:
-        return f"{count} (–)"
+        return f"{count} (\N{EN DASH})"
     return f"{count} ({format_number(100.0 * count / n, decimals)}%)"
 
 
 def format_rate(count: int, n: int, decimals: int = 1) -> str:
     """'1/54 (1.9%)': how leakage and rupture rates are reported."""
     if n <= 0:
-        return f"{count}/{n} (–)"
+        return f"{count}/{n} (\N{EN DASH})"
     return f"{count}/{n} ({format_number(100.0 * count / n, decimals)}%)"
 
 
@@ -241,10 +242,8 @@ def level_labels(values: pd.Series, levels: Levels) -> dict[Hashable, str]:
     else:
         ordered = {key: str(key) for key in levels}
     observed = pd.unique(values.dropna())
-    try:
+    with contextlib.suppress(TypeError):  # mixed types: keep the order of appearance
         observed = sorted(observed)
-    except TypeError:
-        pass  # mixed types: keep order of appearance
     for value in observed:
         if value not in ordered:
             ordered[value] = str(value)
@@ -266,4 +265,3 @@ def describe_categorical(
             LevelSummary(level, label, describe_proportion(count, n, confidence=confidence))
         )
     return summary
-
