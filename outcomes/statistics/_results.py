@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
+import pandas as pd
 
 # Names of the tests, as they appear in results (and so in stored JSON and exports).
 PAIRED_T = "paired_t"
@@ -65,11 +66,12 @@ def jsonable(value: Any) -> Any:
 
 
 def _is_missing_scalar(value: Any) -> bool:
-    """pd.NA / pd.NaT / np.datetime64('NaT') without importing pandas here."""
+    """pd.NA, pd.NaT, np.datetime64('NaT') and friends."""
     try:
-        return bool(value != value)
+        missing = pd.isna(value)
     except (TypeError, ValueError):
         return False
+    return isinstance(missing, (bool, np.bool_)) and bool(missing)
 
 
 class ResultMixin:

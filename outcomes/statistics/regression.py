@@ -98,7 +98,10 @@ class LogisticResult(ResultMixin):
 def design_matrix(frame: pd.DataFrame, predictors: Sequence[str]) -> pd.DataFrame:
     """Numeric predictors as they are; text/categorical ones as 0/1 dummies (first level
     is the reference), so each dummy counts as a predictor for events-per-predictor."""
-    data = frame[list(predictors)]
+    data = frame[list(predictors)].copy()
+    for column in data.columns:
+        if isinstance(data[column].dtype, pd.CategoricalDtype):  # no all-zero dummy columns
+            data[column] = data[column].cat.remove_unused_categories()
     categorical = [
         c
         for c in predictors
@@ -172,6 +175,8 @@ def _univariate_problem(X: pd.DataFrame, y: pd.Series) -> tuple[str, str] | None
 
 def _fit(result: LogisticResult, X: pd.DataFrame, y: pd.Series) -> LogisticResult:
     exog = sm.add_constant(X, has_constant="add")
+    if np.linalg.matrix_rank(exog.to_numpy()) < exog.shape[1]:
+        return result.refuse("singular_design", "collinear predictors (design not of full rank)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -184,15 +189,29 @@ def _fit(result: LogisticResult, X: pd.DataFrame, y: pd.Series) -> LogisticResul
     if PerfectSeparationWarning in categories:
         return result.refuse("separation", "statsmodels detected perfect separation")
     result.converged = bool(fitted.mle_retvals.get("converged", False))
-    if not result.converged:
-        return result.refuse("not_converged", "the fit did not converge (often separation)")
     standardised = (fitted.params.drop("const") * X.std(ddof=1)).abs()
-    if not np.isfinite(fitted.bse).all() or (standardised > MAX_STANDARDISED_COEF).any():
+    exploding = not np.isfinite(fitted.bse).all() or (standardised > MAX_STANDARDISED_COEF).any()
+    if (exploding or not result.converged) and _fits_some_perfectly(fitted):
         worst = standardised.idxmax()
-        return result.refuse("separation", f"quasi-complete separation suspected ({worst})")
+        return result.refuse(
+            "separation",
+            f"the predictors jointly separate the outcome (largest effect: {worst}); "
+            "coefficients drift towards infinity",
+        )
+    if not result.converged:
+        return result.refuse("not_converged", "the fit did not converge")
+    if exploding:
+        return result.refuse("separation", "implausibly large coefficients: separation suspected")
     result.note = join_notes(*sorted({str(w.message).split("\n")[0] for w in caught}))
     _store_terms(result, fitted)
     return result
+
+
+def _fits_some_perfectly(fitted: Any) -> bool:
+    """Fitted probabilities of exactly 0 or 1 (to 1e-6) are the signature of separation."""
+    with np.errstate(over="ignore"):  # exp() of a diverging linear predictor overflows
+        probabilities = np.asarray(fitted.predict())
+    return bool(((probabilities < 1e-6) | (probabilities > 1 - 1e-6)).any())
 
 
 def _store_terms(result: LogisticResult, fitted: Any) -> None:

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .paired import PairedComparison, paired_change, to_wide
 from .describe import format_number, format_p
 from .layout import Table, TableRow
+from .paired import PairedComparison, paired_change, to_wide
 from .strata import Stratum
 
 OVERALL = "Overall"

@@ -36,6 +36,10 @@ class Variable:
     range_suffix: str = ""
     nonparametric: bool = False
 
+    def __post_init__(self) -> None:
+        if self.kind not in {"continuous", "categorical"}:
+            raise ValueError(f"kind must be 'continuous' or 'categorical', not {self.kind!r}")
+
 
 # ---------------------------------------------------------------- Table 1
 

@@ -12,11 +12,28 @@ import pandas as pd
 import pytest
 
 
-def exact_sample(n: int, mean: float, sd: float, seed: int) -> np.ndarray:
-    """n values with sample mean ``mean`` and sample SD ``sd`` exactly."""
+def standardise(values: np.ndarray) -> np.ndarray:
+    return (values - values.mean()) / values.std(ddof=1)
+
+
+def exact_sample(
+    n: int,
+    mean: float,
+    sd: float,
+    seed: int,
+    *,
+    like: np.ndarray | None = None,
+    rho: float = 0.0,
+) -> np.ndarray:
+    """n values with sample mean ``mean`` and sample SD ``sd`` exactly.
+
+    ``like``/``rho``: correlate with another sample (a patient's follow-up value resembles
+    his baseline value), which leaves the exact mean and SD untouched.
+    """
     z = np.random.default_rng(seed).standard_normal(n)
-    z = (z - z.mean()) / z.std(ddof=1)
-    return mean + sd * z
+    if like is not None:
+        z = rho * standardise(like) + np.sqrt(1 - rho**2) * standardise(z)
+    return mean + sd * standardise(z)
 
 
 def exact_sample_with_range(
@@ -52,6 +69,8 @@ def pkp_cohort() -> pd.DataFrame:
     """Seed 002 (PKP, n = 75), one row per patient, the published Table I figures."""
     n = 75
     level = labels({"L1": 29, "L2-L4": 24, "T7-T12": 22}, seed=3)
+    vas_pre = exact_sample(n, 9.2, 0.7, seed=6)
+    height_pre = exact_sample(n, 2.78, 0.35, seed=8)
     return pd.DataFrame(
         {
             "unit_id": [f"P{i:03d}" for i in range(n)],
@@ -62,10 +81,10 @@ def pkp_cohort() -> pd.DataFrame:
             "level": level,
             "region": np.where(level == "T7-T12", "thoracic", "lumbar"),
             "levels_treated": labels({"single": 45, "multi": 30}, seed=5),
-            "vas_pre": exact_sample(n, 9.2, 0.7, seed=6),
-            "vas_12w": exact_sample(n, 1.8, 1.9, seed=7),
-            "height_pre": exact_sample(n, 2.78, 0.35, seed=8),
-            "height_12w": exact_sample(n, 3.05, 0.32, seed=9),
+            "vas_pre": vas_pre,
+            "vas_12w": exact_sample(n, 1.8, 1.9, seed=7, like=vas_pre, rho=0.3),
+            "height_pre": height_pre,
+            "height_12w": exact_sample(n, 3.05, 0.32, seed=9, like=height_pre, rho=0.8),
         }
     )
 
