@@ -1,4 +1,11 @@
+from decimal import Decimal
+
 from django.db import models
+
+
+def as_decimal(value: float | None, places: int) -> Decimal | None:
+    """A derived float as the Decimal its column stores, so validation sees the stored value."""
+    return None if value is None else Decimal(f"{value:.{places}f}")
 
 
 class ClinicalRecord(models.Model):

@@ -5,7 +5,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from registry import derived
-from registry.models.base import ClinicalRecord
+from registry.models.base import ClinicalRecord, as_decimal
 from registry.models.choices import Analgesics, FilmPosition, TimepointChoice
 from registry.models.patients import not_in_future
 from registry.models.procedures import Procedure, TreatedLevel
@@ -109,7 +109,7 @@ class FollowUpVisit(ClinicalRecord):
         return derived.visit_window(self.timepoint, self.procedure.date, self.visit_date)
 
     def refresh_derived(self) -> None:
-        self.odi_percent = derived.odi_percent(self.odi_answers)
+        self.odi_percent = as_decimal(derived.odi_percent(self.odi_answers), 1)
 
     def clean(self) -> None:
         errors = {}
@@ -201,7 +201,7 @@ class RadiographicMeasurement(ClinicalRecord):
         value = derived.rfvh(
             self.anterior_height_mm, self.above_anterior_height_mm, self.below_anterior_height_mm
         )
-        self.rfvh_percent = value
+        self.rfvh_percent = as_decimal(value, 2)
 
     @property
     def height_loss(self) -> float | None:

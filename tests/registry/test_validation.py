@@ -212,3 +212,24 @@ class TestDerivedColumns:
         assert Patient.IDENTIFIERS == (
             "hospital_record_number", "family_name", "given_name", "date_of_birth",
         )
+
+
+def test_a_non_round_derived_value_passes_validation():
+    """RFVH 57.69 % must validate as the Decimal the column stores, not as a float."""
+    radiograph = RadiographFactory.build(
+        visit=VisitFactory(), treated_level=TreatedLevelFactory(),
+        anterior_height_mm=Decimal("15.0"), above_anterior_height_mm=Decimal("26.0"),
+        below_anterior_height_mm=Decimal("26.0"),
+    )
+    radiograph.treated_level.fracture.patient = radiograph.visit.procedure.patient
+    radiograph.treated_level.procedure = radiograph.visit.procedure
+    radiograph.treated_level.fracture.save()
+    radiograph.treated_level.save()
+    radiograph.refresh_derived()
+    radiograph.full_clean()
+    assert radiograph.rfvh_percent == Decimal("57.69")
+    visit = VisitFactory.build(procedure=ProcedureFactory(), odi_1=1, odi_2=1, odi_3=1, odi_4=1,
+                               odi_5=1, odi_6=1, odi_7=2, odi_8=2, odi_9=3, odi_10=None)
+    visit.refresh_derived()
+    visit.full_clean()
+    assert visit.odi_percent == Decimal("28.9")  # 13 / 45 x 100
