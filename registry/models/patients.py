@@ -117,7 +117,15 @@ class Patient(ClinicalRecord):
                 name="patient_consent_dated",
             ),
         ]
-        indexes = [models.Index(fields=["site", "withdrawn_at"])]
+        indexes = [
+            models.Index(fields=["site", "withdrawn_at"]),
+            # A site's active patients in id order (worklist: incomplete cases).
+            models.Index(
+                fields=["site", "id"],
+                condition=Q(withdrawn_at__isnull=True),
+                name="patient_site_active_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.registry_id

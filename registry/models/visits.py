@@ -91,7 +91,11 @@ class FollowUpVisit(ClinicalRecord):
                 for f in ODI_FIELDS
             ),
         ]
-        indexes = [models.Index(fields=["timepoint", "procedure"])]
+        indexes = [
+            models.Index(fields=["timepoint", "procedure"]),
+            # The worklist's recently recorded out-of-window visits, newest first.
+            models.Index(fields=["visit_date"], name="visit_date_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_timepoint_display()} on {self.visit_date:%Y-%m-%d}"

@@ -1,0 +1,142 @@
+"""Saving several forms as one: all or nothing, errors next to their fields, conflicts merged.
+
+A page may write several records (a procedure and its levels, a visit and its radiographs).
+`all_or_nothing()` runs the service calls in one savepoint; a ValidationError is attached to the
+form it came from, a ConflictError is kept for the page, and if anything failed the savepoint
+is rolled back so nothing is half-saved (ATOMIC_REQUESTS would otherwise commit the rest).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import models, transaction
+
+from registry.selectors_timeline import display_value, field_label, user_label
+from registry.services import ConflictError
+
+
+def attach_errors(form: forms.BaseForm, error: ValidationError) -> None:
+    """Put a service's field-level errors next to the fields; others at the top of the form."""
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error)
+        return
+    for name, messages in error.error_dict.items():
+        if name in form.fields:
+            form.add_error(name, messages)
+        elif name == NON_FIELD_ERRORS:
+            form.add_error(None, messages)
+        else:
+            label = name.replace("_", " ")
+            for message in messages:
+                form.add_error(None, f"{label.capitalize()}: {' '.join(message.messages)}")
+
+
+@dataclass
+class Conflict:
+    form: forms.BaseForm
+    error: ConflictError
+    changed_by: str = ""
+    changed_at: datetime | None = None
+    rows: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Saver:
+    failed: bool = False
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    def __call__(self, form: forms.BaseForm, service: Callable[..., Any], /, **kwargs: Any):
+        """Run one service call; on failure note it against `form` and return None."""
+        try:
+            with transaction.atomic():
+                return service(**kwargs)
+        except ValidationError as error:
+            attach_errors(form, error)
+        except ConflictError as error:
+            self.conflicts.append(Conflict(form, error))
+        self.failed = True
+        return None
+
+
+@contextmanager
+def all_or_nothing() -> Iterator[Saver]:
+    saver = Saver()
+    with transaction.atomic():
+        yield saver
+        if saver.failed:
+            transaction.set_rollback(True)
+
+
+# --- conflicts ---------------------------------------------------------------------------
+
+
+def _same(a: Any, b: Any) -> bool:
+    def norm(value: Any) -> Any:
+        if isinstance(value, models.Model):
+            return value.pk
+        if value == "":
+            return None
+        if isinstance(value, float | int) and not isinstance(value, bool):
+            return Decimal(str(value))
+        return value
+
+    return norm(a) == norm(b)
+
+
+def rebase(
+    conflict: Conflict, form_class: type[forms.ModelForm], **form_kwargs: Any
+) -> forms.ModelForm:
+    """A fresh form on the record as saved now: the other person's changes are in it, the
+    user's own edits are kept on top, and fields both changed are marked for review.
+
+    The new form carries the current version, so saving it again is a deliberate choice.
+    """
+    posted = conflict.form
+    current = conflict.error.instance
+    model = type(current)
+    theirs = {name: (old, new) for name, old, new in conflict.error.changes}
+    initial: dict[str, Any] = {}
+    notes: dict[str, str] = {}
+    for name in posted.fields:
+        if name == "version" or name not in posted.cleaned_data:
+            continue
+        mine = posted.cleaned_data[name]
+        if name in theirs:
+            old, new = theirs[name]
+            if not _same(mine, old):  # both changed it: keep mine, say what they saved
+                initial[name] = mine
+                notes[name] = (
+                    f"Also changed by {conflict.changed_by}: they saved "
+                    f"“{display_value(model, name, new)}”. Yours is kept here; check it."
+                )
+        elif name in posted.changed_data:
+            initial[name] = mine
+    initial["version"] = current.version
+    form = form_class(instance=current, initial=initial, prefix=posted.prefix, **form_kwargs)
+    form.notes = notes
+    return form
+
+
+def describe(conflict: Conflict) -> Conflict:
+    """Fill who changed the record, when, and a table of field / before / now."""
+    current = conflict.error.instance
+    model = type(current)
+    latest = current.history.select_related("history_user").order_by("-history_date").first()
+    if latest is not None:
+        conflict.changed_by = user_label(latest.history_user)
+        conflict.changed_at = latest.history_date
+    else:
+        conflict.changed_by = "someone else"
+    conflict.rows = [
+        (field_label(model, name), display_value(model, name, old), display_value(model, name, new))
+        for name, old, new in conflict.error.changes
+    ]
+    return conflict

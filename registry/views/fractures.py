@@ -1,0 +1,138 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from registry import vertebrae
+from registry.forms import FractureForm, LevelPickerForm
+from registry.models import Fracture
+from registry.services import fracture_create
+from registry.services.edits import clinical_update
+from registry.views._access import editable_patient
+from registry.views._case import case_steps
+from registry.views._saving import all_or_nothing, describe, rebase
+
+# Heights typed on the fractures page, kept to prefill the baseline radiographs.
+SESSION_HEIGHTS = "registry_fracture_heights"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fractures_create_view(request: HttpRequest, registry_id: str) -> HttpResponse:
+    """Case entry, step 2 of 4: several fractured vertebrae on one page, all saved or none."""
+    patient = editable_patient(request, registry_id)
+    recorded = list(patient.fractures.order_by("level"))
+    recorded_levels = {f.level for f in recorded}
+    posting = request.method == "POST"
+    picker = LevelPickerForm(request.POST if posting else None, recorded=recorded_levels)
+    chosen = set(request.POST.getlist("levels")) if posting else set()
+    level_forms = {
+        level: FractureForm(
+            request.POST if posting and level in chosen else None,
+            prefix=level,
+            instance=Fracture(patient=patient, level=level),
+            with_level=False,
+        )
+        for level in vertebrae.LEVELS
+        if level not in recorded_levels
+    }
+    # Without JavaScript the picker submits to show the chosen levels' sections.
+    if posting and "show_levels" not in request.POST and picker.is_valid():
+        forms_chosen = [level_forms[level] for level in picker.cleaned_data["levels"]]
+        if all([form.is_valid() for form in forms_chosen]):
+            with all_or_nothing() as save:
+                for form in forms_chosen:
+                    save(
+                        form,
+                        fracture_create,
+                        user=request.user,
+                        patient=patient,
+                        level=form.instance.level,
+                        **form.model_data(),
+                    )
+            if not save.failed:
+                return _saved(request, patient, forms_chosen)
+    sections = [
+        {"level": level, "form": form, "chosen": level in chosen}
+        for level, form in level_forms.items()
+    ]
+    return render(
+        request,
+        "registry/fractures_form.html",
+        {
+            "patient": patient,
+            "picker": picker,
+            "sections": sections,
+            "recorded": recorded,
+            "recorded_levels": recorded_levels,
+            "chosen": chosen,
+            "chosen_forms": [form for level, form in level_forms.items() if level in chosen],
+            "levels": [
+                (level, level in recorded_levels, level in chosen) for level in vertebrae.LEVELS
+            ],
+            "steps": case_steps(patient, "fractures"),
+        },
+    )
+
+
+def _saved(request: HttpRequest, patient, forms_saved: list[FractureForm]) -> HttpResponse:
+    heights = request.session.get(SESSION_HEIGHTS, {})
+    for form in forms_saved:
+        level = form.instance.level
+        if form.heights():
+            heights[f"{patient.pk}:{level}"] = form.heights()
+        if form.grade_mismatch:
+            messages.warning(
+                request,
+                f"{level}: the heights suggest Genant grade {form.suggested_grade} "
+                f"({form.height_loss:.0f} % height loss); grade "
+                f"{form.cleaned_data['genant_grade']} was recorded as you chose.",
+            )
+    request.session[SESSION_HEIGHTS] = heights
+    levels = ", ".join(form.instance.level for form in forms_saved)
+    messages.success(request, f"Fractures saved: {levels}.")
+    if patient.procedures.exists():
+        return redirect("patient_detail", registry_id=patient.registry_id)
+    return redirect("procedure_create", registry_id=patient.registry_id)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def fracture_edit_view(request: HttpRequest, registry_id: str, pk: int) -> HttpResponse:
+    patient = editable_patient(request, registry_id)
+    fracture = get_object_or_404(
+        Fracture.objects.select_related("patient__site"), pk=pk, patient=patient
+    )
+    form = FractureForm(request.POST or None, instance=fracture)
+    conflicts = []
+    if request.method == "POST" and form.is_valid():
+        data = form.changed_model_data()
+        if not data:
+            messages.info(request, "Nothing changed.")
+            return redirect("patient_detail", registry_id=registry_id)
+        with all_or_nothing() as save:
+            save(
+                form,
+                clinical_update,
+                user=request.user,
+                instance=fracture,
+                expected_version=form.expected_version,
+                data=data,
+            )
+        if not save.failed:
+            messages.success(request, f"Fracture {fracture.level} saved.")
+            return redirect("patient_detail", registry_id=registry_id)
+        for conflict in save.conflicts:
+            conflicts.append(describe(conflict))
+            form = rebase(conflict, FractureForm)
+    return render(
+        request,
+        "registry/record_form.html",
+        {
+            "patient": patient,
+            "form": form,
+            "conflicts": conflicts,
+            "title": f"Edit fracture {fracture.level}",
+        },
+    )

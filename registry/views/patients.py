@@ -1,0 +1,155 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from registry import vertebrae
+from registry.forms import PatientFilterForm, PatientForm, WithdrawForm
+from registry.selectors import sites_visible_to
+from registry.selectors_worklist import case_status, patient_list
+from registry.services import patient_create, patient_withdraw
+from registry.services.edits import clinical_update
+from registry.views._access import (
+    can_enter_cases,
+    editable_patient,
+    editable_sites,
+    may_withdraw,
+    visible_patient,
+)
+from registry.views._case import case_steps, next_step_url
+from registry.views._paging import CappedPaginator
+from registry.views._saving import all_or_nothing, attach_errors, describe, rebase
+
+
+@login_required
+@require_GET
+def patient_list_view(request: HttpRequest) -> HttpResponse:
+    """Visible patients with search and filters; a fixed number of queries per page."""
+    sites = sites_visible_to(user=request.user).order_by("code")
+    form = PatientFilterForm(request.GET, sites=sites)
+    filters = form.filters()
+    per_page = filters.pop("per_page")
+    today = timezone.localdate()
+    patients = patient_list(user=request.user, today=today, **filters)
+    paginator = CappedPaginator(patients, per_page, exact=not any(filters.values()))
+    page = paginator.get_page(request.GET.get("page"))
+    rows = []
+    for patient in page.object_list:
+        status = case_status(patient, today)
+        resume = (
+            next_step_url(patient, status.next_step, status.procedure and status.procedure.pk)
+            if status.next_step
+            else None
+        )
+        levels = sorted((f.level for f in patient.fractures.all()), key=vertebrae.level_index)
+        rows.append({"patient": patient, "status": status, "resume": resume, "levels": levels})
+    return render(
+        request,
+        "registry/patient_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "filtered": any(filters.values()),
+            "can_create": can_enter_cases(request),
+            "today": today,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_create_view(request: HttpRequest) -> HttpResponse:
+    """Case entry, step 1 of 4."""
+    sites = editable_sites(request)
+    if not can_enter_cases(request):
+        raise PermissionDenied("Only surgeons and site administrators enter new patients.")
+    form = PatientForm(request.POST or None, sites=sites, initial={"site": sites.first()})
+    if request.method == "POST" and form.is_valid():
+        data = form.model_data()
+        with all_or_nothing() as save:
+            patient = save(form, patient_create, user=request.user, **data)
+        if not save.failed:
+            messages.success(
+                request, f"Patient {patient.registry_id} registered. Now the fractured vertebrae."
+            )
+            return redirect("fractures_create", registry_id=patient.registry_id)
+    return render(
+        request,
+        "registry/patient_form.html",
+        {"form": form, "steps": None, "creating": True},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_edit_view(request: HttpRequest, registry_id: str) -> HttpResponse:
+    patient = editable_patient(request, registry_id)
+    form = PatientForm(request.POST or None, instance=patient)
+    conflicts = []
+    if request.method == "POST" and form.is_valid():
+        data = form.changed_model_data()
+        if not data:
+            messages.info(request, "Nothing changed.")
+            return redirect("patient_detail", registry_id=registry_id)
+        with all_or_nothing() as save:
+            save(
+                form,
+                clinical_update,
+                user=request.user,
+                instance=patient,
+                expected_version=form.expected_version,
+                data=data,
+            )
+        if not save.failed:
+            messages.success(request, "Patient details saved.")
+            return redirect("patient_detail", registry_id=registry_id)
+        for conflict in save.conflicts:
+            conflicts.append(describe(conflict))
+            form = rebase(conflict, PatientForm)
+    return render(
+        request,
+        "registry/patient_form.html",
+        {
+            "form": form,
+            "patient": patient,
+            "conflicts": conflicts,
+            "steps": case_steps(patient, "patient"),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_withdraw_view(request: HttpRequest, registry_id: str) -> HttpResponse:
+    """Consent withdrawn: only a site administrator; the record and its history stay."""
+    patient = visible_patient(request, registry_id)
+    if patient.is_withdrawn:
+        messages.info(request, "This patient is already withdrawn.")
+        return redirect("patient_detail", registry_id=registry_id)
+    if not may_withdraw(request, patient):
+        raise PermissionDenied("Only a site administrator of this site can withdraw a patient.")
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient_withdraw(user=request.user, patient=patient, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            attach_errors(form, _renamed(error))
+        else:
+            messages.success(
+                request,
+                f"{patient.registry_id} is withdrawn: kept with its history, left out of "
+                "statistics and exports.",
+            )
+            return redirect("patient_detail", registry_id=registry_id)
+    return render(request, "registry/patient_withdraw.html", {"form": form, "patient": patient})
+
+
+def _renamed(error: ValidationError) -> ValidationError:
+    """The service names the model field; the form calls it `reason`."""
+    if hasattr(error, "error_dict") and "withdrawal_reason" in error.error_dict:
+        return ValidationError({"reason": error.error_dict["withdrawal_reason"]})
+    return error
