@@ -4,9 +4,7 @@ from django.test import override_settings
 from registry.models import Role
 from tests.factories import MembershipFactory, SiteFactory, member
 
-_FAST_HASHER = override_settings(
-    PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]
-)
+_FAST_HASHER = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
 
 
 @pytest.fixture(autouse=True, scope="session")

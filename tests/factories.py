@@ -33,7 +33,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def _save(obj, create, extracted, **kwargs):  # noqa: N805 - factory_boy hook
+    def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -131,7 +131,9 @@ class RadiographFactory(factory.django.DjangoModelFactory):
         model = RadiographicMeasurement
 
     visit = factory.SubFactory(VisitFactory)
-    treated_level = factory.LazyAttribute(lambda r: TreatedLevelFactory(procedure=r.visit.procedure))
+    treated_level = factory.LazyAttribute(
+        lambda r: TreatedLevelFactory(procedure=r.visit.procedure)
+    )
     anterior_height_mm = Decimal("18.0")
     middle_height_mm = Decimal("17.0")
     posterior_height_mm = Decimal("26.0")

@@ -18,8 +18,16 @@ def admin_client(client):
 def test_every_registry_model_is_in_the_admin():
     names = {m.__name__ for m in REGISTRY_MODELS}
     assert names >= {
-        "Site", "SiteMembership", "Technique", "Patient", "Fracture", "Procedure",
-        "TreatedLevel", "AdverseEvent", "FollowUpVisit", "RadiographicMeasurement",
+        "Site",
+        "SiteMembership",
+        "Technique",
+        "Patient",
+        "Fracture",
+        "Procedure",
+        "TreatedLevel",
+        "AdverseEvent",
+        "FollowUpVisit",
+        "RadiographicMeasurement",
     }
 
 

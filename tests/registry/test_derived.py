@@ -46,8 +46,17 @@ class TestOdi:
 
     @pytest.mark.parametrize(
         "percent,band",
-        [(0, "minimal"), (20, "minimal"), (20.1, "moderate"), (40, "moderate"),
-         (41, "severe"), (61, "crippled"), (80, "crippled"), (81, "bed-bound"), (100, "bed-bound")],
+        [
+            (0, "minimal"),
+            (20, "minimal"),
+            (20.1, "moderate"),
+            (40, "moderate"),
+            (41, "severe"),
+            (61, "crippled"),
+            (80, "crippled"),
+            (81, "bed-bound"),
+            (100, "bed-bound"),
+        ],
     )
     def test_bands(self, percent, band):
         assert derived.odi_band(percent) == band

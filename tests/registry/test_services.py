@@ -86,12 +86,20 @@ def test_a_procedure_is_saved_with_all_its_levels_or_not_at_all(site_a, surgeon_
     l1 = FractureFactory(patient=patient, level="L1")
     with pytest.raises(ValidationError) as caught:
         services.procedure_record(
-            user=surgeon_a, patient=patient, technique=technique("PKP"), date=date(2024, 2, 1),
-            approach="bipedicular", anaesthesia="local",
+            user=surgeon_a,
+            patient=patient,
+            technique=technique("PKP"),
+            date=date(2024, 2, 1),
+            approach="bipedicular",
+            anaesthesia="local",
             levels=[
                 {"fracture": t12, "cement_volume_ml": Decimal("4.0"), "devices_used": 2},
-                {"fracture": l1, "cement_volume_ml": Decimal("4.0"), "devices_used": 2,
-                 "devices_ruptured": 3},
+                {
+                    "fracture": l1,
+                    "cement_volume_ml": Decimal("4.0"),
+                    "devices_used": 2,
+                    "devices_ruptured": 3,
+                },
             ],
         )
     assert "devices_ruptured" in caught.value.message_dict
@@ -104,8 +112,13 @@ def test_a_procedure_cannot_treat_another_patients_fracture(site_a, surgeon_a):
     other = FractureFactory(patient=PatientFactory(site=site_a))
     with pytest.raises(ValidationError) as caught:
         services.procedure_record(
-            user=surgeon_a, patient=patient, technique=technique("PVP"), date=date(2024, 2, 1),
-            approach="unipedicular", anaesthesia="local", levels=[{"fracture": other}],
+            user=surgeon_a,
+            patient=patient,
+            technique=technique("PVP"),
+            date=date(2024, 2, 1),
+            approach="unipedicular",
+            anaesthesia="local",
+            levels=[{"fracture": other}],
         )
     assert caught.value.message_dict == {"fracture": ["This fracture belongs to another patient."]}
 
@@ -114,18 +127,30 @@ def test_a_visit_with_radiographs_stores_derived_values_and_history(site_a, surg
     patient = PatientFactory(site=site_a)
     fracture = FractureFactory(patient=patient, level="L1")
     procedure = services.procedure_record(
-        user=surgeon_a, patient=patient, technique=technique("PKP"), date=date(2024, 2, 1),
-        approach="bipedicular", anaesthesia="local",
+        user=surgeon_a,
+        patient=patient,
+        technique=technique("PKP"),
+        date=date(2024, 2, 1),
+        approach="bipedicular",
+        anaesthesia="local",
         levels=[{"fracture": fracture, "cement_volume_ml": Decimal("4.5"), "devices_used": 2}],
     )
     level = procedure.treated_levels.get()
     visit = services.visit_record(
-        user=surgeon_a, procedure=procedure, timepoint="12w", visit_date=date(2024, 4, 25),
-        vas=Decimal("2.0"), **{f"odi_{n}": 1 for n in range(1, 11)},
-        radiographs=[{
-            "treated_level": level, "anterior_height_mm": 24, "above_anterior_height_mm": 28,
-            "below_anterior_height_mm": 32,
-        }],
+        user=surgeon_a,
+        procedure=procedure,
+        timepoint="12w",
+        visit_date=date(2024, 4, 25),
+        vas=Decimal("2.0"),
+        **{f"odi_{n}": 1 for n in range(1, 11)},
+        radiographs=[
+            {
+                "treated_level": level,
+                "anterior_height_mm": 24,
+                "above_anterior_height_mm": 28,
+                "below_anterior_height_mm": 32,
+            }
+        ],
     )
     assert visit.odi_percent == 20.0
     assert visit.radiographs.get().rfvh_percent == 80.0
@@ -137,14 +162,24 @@ def test_a_visit_with_a_bad_radiograph_saves_nothing(site_a, surgeon_a):
     patient = PatientFactory(site=site_a)
     fracture = FractureFactory(patient=patient)
     procedure = services.procedure_record(
-        user=surgeon_a, patient=patient, technique=technique("PVP"), date=date(2024, 2, 1),
-        approach="unipedicular", anaesthesia="local", levels=[{"fracture": fracture}],
+        user=surgeon_a,
+        patient=patient,
+        technique=technique("PVP"),
+        date=date(2024, 2, 1),
+        approach="unipedicular",
+        anaesthesia="local",
+        levels=[{"fracture": fracture}],
     )
     with pytest.raises(ValidationError):
         services.visit_record(
-            user=surgeon_a, procedure=procedure, timepoint="2w", visit_date=date(2024, 2, 15),
+            user=surgeon_a,
+            procedure=procedure,
+            timepoint="2w",
+            visit_date=date(2024, 2, 15),
             vas=Decimal("3.0"),
-            radiographs=[{"treated_level": procedure.treated_levels.get(), "anterior_height_mm": -1}],
+            radiographs=[
+                {"treated_level": procedure.treated_levels.get(), "anterior_height_mm": -1}
+            ],
         )
     assert not FollowUpVisit.objects.exists()
 
@@ -163,7 +198,9 @@ def test_only_a_site_administrator_withdraws_and_the_record_stays(site_a, surgeo
     assert Patient.objects.filter(pk=patient.pk).exists()
 
 
-def test_writes_announce_the_change_after_commit(site_a, surgeon_a, django_capture_on_commit_callbacks):
+def test_writes_announce_the_change_after_commit(
+    site_a, surgeon_a, django_capture_on_commit_callbacks
+):
     received = []
 
     def receiver(**kwargs):

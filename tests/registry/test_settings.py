@@ -15,11 +15,19 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "PRODUCTION",
-                                                              "SECRET_KEY", "ALLOWED_HOSTS"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "PRODUCTION", "SECRET_KEY", "ALLOWED_HOSTS"}
+    }
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
-        capture_output=True, text=True, timeout=120, check=False,
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -62,8 +70,13 @@ def test_production_mode_refuses_to_start_without_allowed_hosts():
 
 def test_check_deploy_is_clean_in_production_mode():
     result = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        PRODUCTION="1", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="registry.example.org",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        PRODUCTION="1",
+        SECRET_KEY=secrets.token_urlsafe(60),
+        ALLOWED_HOSTS="registry.example.org",
     )
     assert result.returncode == 0, result.stderr
     assert "no issues" in result.stdout
@@ -76,7 +89,11 @@ def test_embedded_default_is_sqlite_and_eager_celery():
     )
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "CELERY_BROKER_URL"}}
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
         env={**clean, "DJANGO_SETTINGS_MODULE": "registry.settings"},
     )
     assert result.stdout.split() == ["django.db.backends.sqlite3", "True"]
@@ -89,10 +106,17 @@ def test_database_url_and_broker_select_postgresql_and_real_workers():
         "print(d['ENGINE'], d['NAME'], d['CONN_HEALTH_CHECKS'], s.CELERY_TASK_ALWAYS_EAGER)"
     )
     result = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "registry.settings",
-             "DATABASE_URL": "postgres://u@db.example:5432/reg",
-             "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0"},
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "registry.settings",
+            "DATABASE_URL": "postgres://u@db.example:5432/reg",
+            "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        },
     )
     assert result.stdout.split() == ["django.db.backends.postgresql", "reg", "True", "False"]
 

@@ -49,7 +49,9 @@ class TestFieldRanges:
         assert "anterior_height_mm" in errors_of(radiograph)
 
     def test_genant_grade_is_1_to_3(self):
-        assert "genant_grade" in errors_of(FractureFactory.build(patient=PatientFactory(), genant_grade=4))
+        assert "genant_grade" in errors_of(
+            FractureFactory.build(patient=PatientFactory(), genant_grade=4)
+        )
 
 
 class TestDatabaseConstraints:
@@ -116,8 +118,12 @@ class TestCrossFieldRules:
 
     def test_the_baseline_visit_may_be_on_the_procedure_day_but_not_after(self):
         procedure = ProcedureFactory(date=date(2024, 1, 15))
-        FollowUpVisit(procedure=procedure, timepoint="baseline", visit_date=date(2024, 1, 15)).full_clean()
-        late = FollowUpVisit(procedure=procedure, timepoint="baseline", visit_date=date(2024, 1, 16))
+        FollowUpVisit(
+            procedure=procedure, timepoint="baseline", visit_date=date(2024, 1, 15)
+        ).full_clean()
+        late = FollowUpVisit(
+            procedure=procedure, timepoint="baseline", visit_date=date(2024, 1, 16)
+        )
         assert "visit_date" in errors_of(late)
 
     def test_a_treated_fracture_must_belong_to_the_procedures_patient(self):
@@ -154,14 +160,18 @@ class TestCrossFieldRules:
         )
         level.fracture.patient = level.procedure.patient
         level.fracture.save()
-        assert errors_of(level) == {"leakage_location": ["Say where a type C (cortical) leak went."]}
+        assert errors_of(level) == {
+            "leakage_location": ["Say where a type C (cortical) leak went."]
+        }
 
     def test_adverse_event_cannot_precede_the_procedure(self):
         from registry.models import AdverseEvent
 
         procedure = ProcedureFactory(date=date(2024, 1, 15))
         event = AdverseEvent(
-            procedure=procedure, event_type="infection", onset_date=date(2024, 1, 1),
+            procedure=procedure,
+            event_type="infection",
+            onset_date=date(2024, 1, 1),
             clavien_dindo="II",
         )
         assert "onset_date" in errors_of(event)
@@ -210,15 +220,20 @@ class TestDerivedColumns:
         assert patient.registry_id.startswith("OV-")
         assert "HRN" not in patient.registry_id
         assert Patient.IDENTIFIERS == (
-            "hospital_record_number", "family_name", "given_name", "date_of_birth",
+            "hospital_record_number",
+            "family_name",
+            "given_name",
+            "date_of_birth",
         )
 
 
 def test_a_non_round_derived_value_passes_validation():
     """RFVH 57.69 % must validate as the Decimal the column stores, not as a float."""
     radiograph = RadiographFactory.build(
-        visit=VisitFactory(), treated_level=TreatedLevelFactory(),
-        anterior_height_mm=Decimal("15.0"), above_anterior_height_mm=Decimal("26.0"),
+        visit=VisitFactory(),
+        treated_level=TreatedLevelFactory(),
+        anterior_height_mm=Decimal("15.0"),
+        above_anterior_height_mm=Decimal("26.0"),
         below_anterior_height_mm=Decimal("26.0"),
     )
     radiograph.treated_level.fracture.patient = radiograph.visit.procedure.patient
@@ -228,8 +243,19 @@ def test_a_non_round_derived_value_passes_validation():
     radiograph.refresh_derived()
     radiograph.full_clean()
     assert radiograph.rfvh_percent == Decimal("57.69")
-    visit = VisitFactory.build(procedure=ProcedureFactory(), odi_1=1, odi_2=1, odi_3=1, odi_4=1,
-                               odi_5=1, odi_6=1, odi_7=2, odi_8=2, odi_9=3, odi_10=None)
+    visit = VisitFactory.build(
+        procedure=ProcedureFactory(),
+        odi_1=1,
+        odi_2=1,
+        odi_3=1,
+        odi_4=1,
+        odi_5=1,
+        odi_6=1,
+        odi_7=2,
+        odi_8=2,
+        odi_9=3,
+        odi_10=None,
+    )
     visit.refresh_derived()
     visit.full_clean()
     assert visit.odi_percent == Decimal("28.9")  # 13 / 45 x 100
