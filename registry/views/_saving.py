@@ -19,7 +19,7 @@ from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 
-from registry.selectors_timeline import display_value, field_label, user_label
+from registry.selectors.timeline import display_value, field_label, user_label
 from registry.services import ConflictError
 
 

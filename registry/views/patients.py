@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from registry import vertebrae
 from registry.forms import PatientFilterForm, PatientForm, WithdrawForm
 from registry.selectors import sites_visible_to
-from registry.selectors_worklist import case_status, patient_list
+from registry.selectors.worklist import case_status, patient_list
 from registry.services import patient_create, patient_withdraw
 from registry.services.edits import clinical_update
 from registry.views._access import (

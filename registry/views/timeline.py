@@ -4,7 +4,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from registry.selectors_timeline import patient_history, patient_timeline
+from registry.selectors.timeline import patient_history, patient_timeline
 from registry.views._access import may_edit, may_withdraw, visible_patient
 
 HISTORY_SHOWN = 30

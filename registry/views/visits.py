@@ -16,7 +16,7 @@ from registry.models import (
     RadiographicMeasurement,
     TimepointChoice,
 )
-from registry.selectors_worklist import FOLLOW_UP_TIMEPOINTS, TIMEPOINT_LABELS
+from registry.selectors.worklist import FOLLOW_UP_TIMEPOINTS, TIMEPOINT_LABELS
 from registry.services import adverse_event_record, radiograph_record, visit_record
 from registry.services.edits import clinical_update
 from registry.views._access import editable_patient

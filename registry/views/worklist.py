@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 from registry.forms.patients import PER_PAGE_CHOICES
 from registry.models import Role
 from registry.selectors import sites_visible_to
-from registry.selectors_worklist import (
+from registry.selectors.worklist import (
     DUE,
     DUE_SOON_DAYS,
     INCOMPLETE_LOOKBACK_DAYS,

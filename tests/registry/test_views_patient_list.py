@@ -174,7 +174,7 @@ def test_the_query_count_is_the_same_for_5_and_25_rows(
 @pytest.mark.parametrize("days", [3, 10, 50, 60, 130, 220, 260, 300, 560])
 @pytest.mark.parametrize("recorded", [(), ("2w",), ("12w",), ("2w", "12w", "1y")])
 def test_the_follow_up_due_filter_follows_the_rule(site_a, surgeon_a, days, recorded):
-    from registry.selectors_worklist import pending_follow_ups
+    from registry.selectors.worklist import pending_follow_ups
 
     today = timezone.localdate()
     patient, procedure, _ = full_case(

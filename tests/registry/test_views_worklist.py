@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from registry.selectors_worklist import (
+from registry.selectors.worklist import (
     DUE,
     OVERDUE,
     follow_up_rows,
@@ -155,7 +155,7 @@ def test_a_coordinator_chases_both_sites_but_gets_no_record_button(
 @pytest.mark.parametrize("actor", ["surgeon_a", "surgeon_b", "coordinator"])
 def test_the_worklist_sees_exactly_the_visible_patients(worklist_cases, actor, request):
     from registry.selectors import patients_visible_to
-    from registry.selectors_worklist import incomplete_cases, out_of_window_visits
+    from registry.selectors.worklist import incomplete_cases, out_of_window_visits
 
     user = request.getfixturevalue(actor)
     today = timezone.localdate()

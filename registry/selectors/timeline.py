@@ -30,7 +30,7 @@ from registry.models import (
     TimepointChoice,
     TreatedLevel,
 )
-from registry.selectors_worklist import (
+from registry.selectors.worklist import (
     FOLLOW_UP_TIMEPOINTS,
     TIMEPOINT_LABELS,
     pending_follow_ups,
