@@ -1,0 +1,140 @@
+"""The named analyses a run can ask for, and the standard report that bundles three."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from outcomes.analyses.base import Analysis, Progress, no_progress
+from outcomes.analyses.logistic import OUTCOME_LABELS, PREDICTOR_LABELS, logistic
+from outcomes.analyses.parameters import Choice, Integer, MultiChoice, parameters_hash
+from outcomes.analyses.rates import rates
+from outcomes.analyses.tables import table1, table2
+from outcomes.analyses.trajectories import trajectories
+from outcomes.selectors import OUTCOMES, CohortData
+
+_OUTCOME_KEYS = tuple(OUTCOMES)
+_OUTCOME_NAMES = {key: spec.label for key, spec in OUTCOMES.items()}
+
+
+def standard_report(data: CohortData, parameters: dict[str, Any], progress: Progress) -> dict:
+    """Every outcome's trajectory, the rates and Table 1: what the nightly job refreshes."""
+
+    def part(start: float, end: float) -> Progress:
+        return lambda fraction: progress(start + (end - start) * fraction)
+
+    return {
+        "trajectories": trajectories(data, {"outcomes": list(_OUTCOME_KEYS)}, part(0.0, 0.7)),
+        "rates": rates(data, {}, part(0.7, 0.85)),
+        "table1": table1(data, {}, part(0.85, 1.0)),
+    }
+
+
+# VAS and ODI first (the first trajectories need nothing else), the rest read behind.
+_ALL_FRAMES = ("visit_pivot", "film_pivot", "cases", "adverse_events")
+
+ANALYSES: dict[str, Analysis] = {
+    analysis.name: analysis
+    for analysis in (
+        Analysis(
+            name="standard_report",
+            label="Standard report",
+            description="Trajectories of every outcome, the rates, and Table 1.",
+            compute=standard_report,
+            reads=_ALL_FRAMES,
+        ),
+        Analysis(
+            name="trajectories",
+            label="Outcome trajectories",
+            description=(
+                "Per technique per timepoint: n, missing, mean, SD, median, quartiles, "
+                "95 % CI; change from baseline (paired t, Wilcoxon); between techniques."
+            ),
+            compute=trajectories,
+            reads=("visit_pivot", "film_pivot"),
+            parameters={
+                "outcomes": MultiChoice(
+                    "Outcomes", _OUTCOME_KEYS, _OUTCOME_KEYS, names=_OUTCOME_NAMES
+                ),
+            },
+        ),
+        Analysis(
+            name="rates",
+            label="Rates and perioperative items",
+            description=(
+                "Leakage per patient, per level and by Yeom type, device rupture per device, "
+                "adverse events by type and grade (Wilson CI, chi-square / Fisher); "
+                "perioperative items between techniques."
+            ),
+            compute=rates,
+            reads=_ALL_FRAMES,
+        ),
+        Analysis(
+            name="table1",
+            label="Table 1: baseline characteristics",
+            description="Baseline characteristics by technique with the test per row.",
+            compute=table1,
+            reads=("visit_pivot", "cases"),
+        ),
+        Analysis(
+            name="table2",
+            label="Table 2: before vs follow-up by stratum",
+            description="Paired pre/post per outcome, overall and by age, sex and region.",
+            compute=table2,
+            reads=("visit_pivot", "film_pivot", "cases"),
+            parameters={
+                "outcomes": MultiChoice(
+                    "Outcomes", _OUTCOME_KEYS, ("vas", "body_height"), names=_OUTCOME_NAMES
+                ),
+                "followup": Choice("Follow-up", ("2w", "12w", "1y"), "12w"),
+                "age_cut": Integer("Age cut (years)", 65, 40, 100),
+                "strata": MultiChoice(
+                    "Strata",
+                    ("age", "sex", "region"),
+                    ("age", "sex", "region"),
+                    minimum=0,
+                    names={"age": "Age", "sex": "Sex", "region": "Region"},
+                ),
+            },
+        ),
+        Analysis(
+            name="logistic",
+            label="Logistic regression",
+            description=(
+                "Odds ratios with 95 % CI; refused below 10 events per predictor or on separation."
+            ),
+            compute=logistic,
+            reads=("visit_pivot", "cases"),
+            parameters={
+                "outcome": Choice(
+                    "Outcome", tuple(OUTCOME_LABELS), "leakage", names=OUTCOME_LABELS
+                ),
+                "predictors": MultiChoice(
+                    "Predictors",
+                    tuple(PREDICTOR_LABELS),
+                    ("age", "sex", "technique"),
+                    names=PREDICTOR_LABELS,
+                ),
+            },
+        ),
+    )
+}
+
+STANDARD_REPORT = "standard_report"
+
+
+def get_analysis(name: str) -> Analysis:
+    try:
+        return ANALYSES[name]
+    except KeyError:
+        raise ValueError(f"unknown analysis {name!r}") from None
+
+
+__all__ = [
+    "ANALYSES",
+    "STANDARD_REPORT",
+    "Analysis",
+    "Progress",
+    "get_analysis",
+    "no_progress",
+    "parameters_hash",
+]

@@ -1,0 +1,282 @@
+"""`CohortData`: what every analysis reads, each frame read once, from one snapshot.
+
+The cohort's selection (the index procedures that meet the definition) is evaluated once
+into a list of ids; every frame then filters on those ids (one hashed array parameter on
+PostgreSQL) instead of re-running the selection's subqueries.
+
+Reading behind. On PostgreSQL, outside any transaction (a worker, the benchmark), the
+frames an analysis needs later are read by a second connection that imports the first
+one's snapshot (`pg_export_snapshot`), while this thread computes on the frames it has:
+the database works on one core while the statistics run on another, and every frame and
+the data version still describe the same rows. Inside a transaction (tests, an eager task
+in a request) and on SQLite, frames are simply read in order.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future
+from contextlib import contextmanager
+from typing import Any
+
+import pandas as pd
+from django.db import connection, transaction
+from django.db.models import Q, QuerySet
+
+from outcomes.selectors import frames
+from outcomes.selectors.access import Scope
+from outcomes.selectors.cases import cohort_cases
+from outcomes.selectors.fingerprint import TABLES, Figures, data_version, standalone_figures
+from outcomes.selectors.sql import InIds, in_ids
+from registry.models import AdverseEventType, ClavienDindo, Procedure
+
+SESSION = ("SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'")
+
+
+class CohortData:
+    """Frames and counts for one cohort definition over one scope."""
+
+    def __init__(self, *, filters: Mapping[str, Any], rules: Mapping[str, bool], scope: Scope):
+        self.scope = scope
+        self.selection: QuerySet[Procedure] = cohort_cases(
+            filters=filters, rules=rules, scope=scope
+        ).order_by()
+        self._values: dict[str, Future] = {}
+        self._lock = threading.Lock()
+        # Fingerprint figures of the rows read so far, per table (see `version`).
+        self._figures: dict[str, Figures] = {}
+
+    # ------------------------------------------------------------ reading
+
+    def _value(self, name: str) -> Any:
+        """Read `name` once; a read already under way (behind) is waited for."""
+        with self._lock:
+            future = self._values.get(name)
+            owner = future is None
+            if owner:
+                future = self._values[name] = Future()
+        if owner:
+            self._fill(name, future)
+        return future.result()
+
+    def _fill(self, name: str, future: Future) -> None:
+        try:
+            future.set_result(self._READERS[name](self))
+        except BaseException as error:  # the reader of the value re-raises it
+            future.set_exception(error)
+
+    def in_cohort(self, path: str) -> Q | InIds:
+        """Filter for rows of the cohort's cases; `path` leads to a procedure id."""
+        return in_ids(path, self.case_ids, self.selection.values("pk"))
+
+    @property
+    def case_queryset(self) -> QuerySet[Procedure]:
+        return Procedure.objects.filter(self.in_cohort("pk"))
+
+    @contextmanager
+    def snapshot(self) -> Iterator[str | None]:
+        """Read inside one transaction: on PostgreSQL a REPEATABLE READ, READ ONLY snapshot
+        (the data version and every frame describe the same rows), exported for a second
+        reader; JIT off (compiling the pivot costs more than it saves) and a work_mem that
+        keeps its sort in memory. Nested in an outer transaction it only adds the settings
+        and yields no snapshot."""
+        postgres = connection.vendor == "postgresql"
+        fresh = not connection.in_atomic_block
+        snapshot = None
+        with transaction.atomic():
+            if postgres:
+                with connection.cursor() as cursor:
+                    if fresh:
+                        cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                        cursor.execute("SELECT pg_export_snapshot()")
+                        snapshot = cursor.fetchone()[0]
+                    for statement in SESSION:
+                        cursor.execute(statement)
+            yield snapshot
+
+    def read(self, names: Iterable[str], *, behind: Iterable[str] = ()) -> None:
+        """Read `names` now; `behind` too, on a second connection sharing the snapshot
+        when there is one to share (else now, in order)."""
+        names = [name for name in names if name not in self._values]
+        behind = [name for name in behind if name not in self._values and name not in names]
+        if not names and not behind:
+            return
+        with self.snapshot() as snapshot:
+            self._read_case_ids_hashed()  # both readers need the ids first
+            started = self._read_behind(behind, snapshot) if snapshot and behind else None
+            for name in names:
+                self._value(name)
+            if started is None:
+                for name in behind:
+                    self._value(name)
+            else:
+                started.wait()  # the snapshot must outlive its import
+
+    def _read_case_ids_hashed(self) -> None:
+        """The selection of a whole cohort is best done with hash joins; PostgreSQL's
+        estimate for the stacked Exists conditions is far too low and makes it probe an
+        index once per procedure instead (here: for this one statement only)."""
+        if "case_ids" in self._values or connection.vendor != "postgresql":
+            self.case_ids  # noqa: B018
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_nestloop = off")
+            try:
+                self.case_ids  # noqa: B018
+            finally:
+                cursor.execute("SET LOCAL enable_nestloop = on")
+
+    def _read_behind(self, names: list[str], snapshot: str) -> threading.Event:
+        imported = threading.Event()
+        with self._lock:
+            pending = {name: self._values.setdefault(name, Future()) for name in names}
+
+        def work() -> None:
+            try:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+                    for statement in SESSION:
+                        cursor.execute(statement)
+                    imported.set()
+                    for name, future in pending.items():
+                        self._fill(name, future)
+            except BaseException as error:
+                for future in pending.values():
+                    if not future.done():
+                        future.set_exception(error)
+            finally:
+                imported.set()
+                connection.close()  # this thread's own connection
+
+        threading.Thread(target=work, name="outcomes-reader", daemon=True).start()
+        return imported
+
+    # ------------------------------------------------------------ what is read
+
+    @property
+    def case_ids(self) -> list[int]:
+        """The cohort, evaluated once: every later query filters on these ids."""
+        return self._value("case_ids")
+
+    def version(self) -> str:
+        """The data version of the rows this cohort's analyses read: from the figures the
+        frame readers collected when they have read every table, else asked for."""
+        return self._value("version")
+
+    def _read_version(self) -> str:
+        for name in ("visit_pivot", "film_pivot", "cases", "adverse_events"):
+            if name in self._values:
+                self._value(name)
+        if set(self._figures) >= set(TABLES):
+            return data_version(self._figures)
+        return data_version(standalone_figures(self.in_cohort))
+
+    def _collect(self, read: tuple[Any, dict[str, Figures]]) -> Any:
+        frame, figures = read
+        self._figures.update(figures)
+        return frame
+
+    @property
+    def visit_pivot(self) -> pd.DataFrame:
+        """technique, VAS and ODI per timepoint, one row per case (read first: cheap)."""
+        return self._value("visit_pivot")
+
+    @property
+    def wide(self) -> pd.DataFrame:
+        """technique and every outcome per timepoint, one row per case (index unit_id)."""
+        return self._value("wide")
+
+    def outcome_frame(self, key: str) -> pd.DataFrame:
+        """A frame with `technique` and the columns of outcome `key`: VAS and ODI do not wait
+        for the radiographs."""
+        return self.visit_pivot if key in frames.VISIT_OUTCOMES else self.wide
+
+    @property
+    def cases(self) -> pd.DataFrame:
+        """One row per case: demographics, perioperative items, the treated levels
+        collapsed, and the baseline VAS / ODI."""
+        return self._value("cases")
+
+    @property
+    def adverse_events(self) -> pd.DataFrame:
+        return self._value("adverse_events")
+
+    def _read_cases(self) -> pd.DataFrame:
+        cases = self._collect(frames.read_patients(self.in_cohort))
+        levels = self._collect(frames.read_levels(self.in_cohort))
+        cases = cases.merge(levels, on="unit_id", how="left")
+        baseline = self.visit_pivot[["vas_baseline", "odi_baseline"]]
+        baseline = baseline.rename(columns=lambda name: f"baseline_{name.split('_')[0]}")
+        return cases.merge(baseline, left_on="unit_id", right_index=True, how="left")
+
+    _READERS: dict[str, Callable[[CohortData], Any]] = {
+        "case_ids": lambda self: frames.read_case_ids(self.selection),
+        "version": lambda self: self._read_version(),
+        "visit_pivot": lambda self: self._collect(frames.read_visit_pivot(self.in_cohort)),
+        "film_pivot": lambda self: self._collect(
+            frames.read_film_pivot(self.in_cohort, self.case_ids)
+        ),
+        "wide": lambda self: self.visit_pivot.join(self._value("film_pivot")),
+        "cases": lambda self: self._read_cases(),
+        "adverse_events": lambda self: self._collect(frames.read_adverse_events(self.in_cohort)),
+    }
+
+    # ------------------------------------------------------------ derived, in pandas
+
+    @staticmethod
+    def wide_columns(key: str) -> dict[str, str]:
+        """timepoint -> column of `wide` for one outcome."""
+        return {timepoint: f"{key}_{timepoint}" for timepoint in frames.TIMEPOINTS}
+
+    def outcome_long(self, key: str) -> pd.DataFrame:
+        """The long frame of the statistics column contract (unit_id, group, timepoint,
+        value) for one outcome: one row per case per scheduled timepoint."""
+        columns = self.wide_columns(key)
+        long = self.wide[["technique", *columns.values()]].rename(
+            columns={column: timepoint for timepoint, column in columns.items()}
+        )
+        long = long.reset_index().melt(
+            id_vars=["unit_id", "technique"], var_name="timepoint", value_name="value"
+        )
+        return long.rename(columns={"technique": "group"})
+
+    @property
+    def techniques(self) -> list[str]:
+        return sorted(self.visit_pivot["technique"].dropna().unique())
+
+    @property
+    def patients_per_technique(self) -> pd.Series:
+        counts = self.visit_pivot["technique"].value_counts()
+        return counts.reindex(self.techniques, fill_value=0).astype("int64")
+
+    @property
+    def level_counts(self) -> pd.DataFrame:
+        """Per technique: treated levels, leaked levels (any, by Yeom type, symptomatic),
+        devices used and ruptured (the database summed them per patient)."""
+        columns = [*frames.LEVEL_COUNTS, *frames.DEVICE_COUNTS]
+        per_case = self.cases[["technique", *columns]]
+        sums = per_case.groupby("technique", observed=True)[columns].sum()
+        return sums.reindex(self.techniques).fillna(0).astype("int64")
+
+    @property
+    def adverse_event_counts(self) -> dict[str, pd.DataFrame | pd.Series]:
+        """Patients with at least one event, per technique x type ("type"), per technique x
+        Clavien-Dindo grade ("grade"), and per technique for any event ("any")."""
+        technique = self.visit_pivot["technique"]
+        events = self.adverse_events.assign(
+            technique=technique.reindex(self.adverse_events["unit_id"]).to_numpy()
+        )
+        result: dict[str, pd.DataFrame | pd.Series] = {}
+        for key, column, labels in (
+            ("type", "kind", AdverseEventType.values),
+            ("grade", "grade", ClavienDindo.values),
+        ):
+            patients = events.groupby(["technique", column], observed=True)["unit_id"].nunique()
+            table = patients.unstack(column) if len(patients) else pd.DataFrame()
+            table = table.reindex(index=self.techniques, columns=list(labels))
+            result[key] = table.fillna(0).astype("int64")
+        any_event = events.groupby("technique", observed=True)["unit_id"].nunique()
+        result["any"] = any_event.reindex(self.techniques, fill_value=0).astype("int64")
+        return result

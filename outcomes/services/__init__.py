@@ -1,0 +1,40 @@
+"""Writes of the outcomes app: cohorts, statistics runs and their refresh."""
+
+from outcomes.services.cohorts import cohort_create, cohort_update
+from outcomes.services.refresh import (
+    note_data_changed,
+    refresh_changed_sites,
+    standard_reports_refresh,
+)
+from outcomes.services.runs import (
+    RunRequest,
+    compute,
+    compute_run,
+    failure_reason,
+    queue_run,
+    request_run,
+    run_claim,
+    run_execute,
+    run_fail,
+    run_request,
+    runs_sweep,
+)
+
+__all__ = [
+    "RunRequest",
+    "cohort_create",
+    "cohort_update",
+    "compute",
+    "compute_run",
+    "failure_reason",
+    "note_data_changed",
+    "queue_run",
+    "refresh_changed_sites",
+    "request_run",
+    "run_claim",
+    "run_execute",
+    "run_fail",
+    "run_request",
+    "runs_sweep",
+    "standard_reports_refresh",
+]

@@ -1,0 +1,287 @@
+"""Statistics runs: request (reusing a current result), claim, compute, finish or fail.
+
+The life of a run: `run_request` creates it pending, unless a done run of the same
+cohort definition, analysis, parameters, scope, data version and software version exists,
+and queues the task once the transaction commits. The task calls `run_execute`, which
+claims the row with a conditional UPDATE (pending -> running), so a redelivered message
+finds nothing to do. A Celery retry after a transient database error may take back its own
+claim (same task id, higher retry count). A failure is written on the row with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from outcomes.analyses import Analysis, Progress, get_analysis, no_progress, parameters_hash
+from outcomes.models import Cohort, RunStatus, RunTrigger, StatisticsRun
+from outcomes.selectors import CohortData, Scope, cohort_visible_to, scope_for
+from outcomes.statistics import jsonable
+from outcomes.version import software_version
+
+logger = logging.getLogger(__name__)
+
+# Progress milestones (percent) around the analysis' own 0..1 progress.
+CLAIMED, READING, READ, COMPUTED = 1, 5, 35, 99
+MAX_ERROR_LENGTH = 4000
+PENDING_REQUEUE_AFTER = timedelta(minutes=10)
+# Worth a retry: the database went away or refused a connection for a moment.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+
+
+@dataclass(frozen=True)
+class RunRequest:
+    run: StatisticsRun
+    reused: bool
+
+
+def run_request(
+    *,
+    user: AbstractBaseUser,
+    cohort: Cohort,
+    analysis: str,
+    parameters: Mapping[str, Any] | None = None,
+) -> RunRequest:
+    """A user asks for an analysis of a cohort over the patients they may see."""
+    if not cohort_visible_to(user=user, cohort=cohort):
+        raise PermissionDenied("You may not use this cohort.")
+    return request_run(
+        cohort=cohort,
+        analysis=analysis,
+        parameters=parameters,
+        scope=scope_for(user=user),
+        requested_by=user,
+        trigger=RunTrigger.USER,
+    )
+
+
+def request_run(
+    *,
+    cohort: Cohort,
+    analysis: str,
+    parameters: Mapping[str, Any] | None,
+    scope: Scope,
+    requested_by: AbstractBaseUser | None,
+    trigger: str,
+) -> RunRequest:
+    spec = get_analysis(analysis)
+    params = spec.normalise(parameters)
+    data = CohortData(filters=cohort.filters, rules=cohort.rules, scope=scope)
+    key = {
+        "cohort": cohort,
+        "cohort_hash": cohort.definition_hash,
+        "analysis": spec.name,
+        "parameters_hash": parameters_hash(params),
+        "scope_key": scope.key,
+        "data_version": data.version(),
+        "software_version": software_version(),
+    }
+    current = _current_run(key)
+    if current is not None:
+        return RunRequest(current, reused=True)
+    try:
+        with transaction.atomic():
+            run = StatisticsRun.objects.create(
+                **key,
+                parameters=params,
+                scope_sites=list(scope.site_ids),
+                requested_by=requested_by,
+                trigger=trigger,
+            )
+            transaction.on_commit(lambda: queue_run(run.pk))
+    except IntegrityError:
+        # Someone queued the same request a moment ago: share their run.
+        current = _current_run(key)
+        if current is None:
+            raise
+        return RunRequest(current, reused=True)
+    return RunRequest(run, reused=False)
+
+
+def _current_run(key: Mapping[str, Any]) -> StatisticsRun | None:
+    """A done run for exactly this request, else one pending or running."""
+    runs = StatisticsRun.objects.filter(**key).defer("result")
+    done = runs.filter(status=RunStatus.DONE).order_by("-finished_at").first()
+    return done or runs.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).first()
+
+
+def queue_run(run_id: int) -> None:
+    """Send the task; if the broker is unreachable the run stays pending and the sweeper
+    queues it again, instead of the user's request failing after the row was saved."""
+    from outcomes.tasks import run_statistics  # tasks import services: import here
+
+    try:
+        run_statistics.delay(run_id)
+    except OSError:  # kombu's OperationalError is an OSError: broker down
+        logger.exception("could not queue statistics run %s; the sweeper will retry", run_id)
+
+
+# ------------------------------------------------------------------ the task's side
+
+
+def run_claim(*, run_id: int, task_id: str = "", retries: int = 0) -> bool:
+    """pending -> running, in one conditional UPDATE. A Celery retry of the same task may
+    take back the run it claimed before the transient error (`claim_retries` < retries);
+    a redelivered copy of a message (same retries) may not."""
+    mine = Q(status=RunStatus.PENDING)
+    if task_id:
+        mine |= Q(status=RunStatus.RUNNING, task_id=task_id, claim_retries__lt=retries)
+    claimed = StatisticsRun.objects.filter(mine, pk=run_id).update(
+        status=RunStatus.RUNNING,
+        task_id=task_id,
+        claim_retries=retries,
+        attempts=F("attempts") + 1,
+        started_at=timezone.now(),
+        finished_at=None,
+        progress=CLAIMED,
+        error="",
+    )
+    return claimed == 1
+
+
+def run_execute(*, run_id: int, task_id: str = "", retries: int = 0) -> str:
+    """Claim and compute one run; returns what happened ("done", "failed", "skipped").
+
+    Transient database errors propagate (the task retries them); any other error is
+    written on the row as the failure reason, with the traceback in the log.
+    """
+    if not run_claim(run_id=run_id, task_id=task_id, retries=retries):
+        logger.info("statistics run %s: not pending (already claimed or finished)", run_id)
+        return "skipped"
+    run = StatisticsRun.objects.select_related("cohort").get(pk=run_id)
+    try:
+        result, version = compute_run(run, progress=_progress_writer(run_id))
+    except TRANSIENT_ERRORS:
+        raise
+    except Exception as error:
+        logger.exception("statistics run %s failed", run_id)
+        run_fail(run_id=run_id, reason=failure_reason(error))
+        return "failed"
+    finished = StatisticsRun.objects.filter(
+        pk=run_id, status=RunStatus.RUNNING, task_id=task_id
+    ).update(
+        status=RunStatus.DONE,
+        progress=100,
+        result=result,
+        data_version=version,
+        finished_at=timezone.now(),
+    )
+    return "done" if finished else "skipped"
+
+
+def compute_run(run: StatisticsRun, *, progress: Progress = no_progress) -> tuple[dict, str]:
+    cohort = run.cohort
+    data = CohortData(filters=cohort.filters, rules=cohort.rules, scope=Scope.of(run.scope_sites))
+    result, version = compute(get_analysis(run.analysis), data, run.parameters, progress=progress)
+    result["cohort"].update({"id": cohort.pk, "name": cohort.name, "definition": cohort.describe()})
+    return result, version
+
+
+def compute(
+    analysis: Analysis,
+    data: CohortData,
+    parameters: Mapping[str, Any],
+    *,
+    progress: Progress = no_progress,
+) -> tuple[dict[str, Any], str]:
+    """Read the analysis' frames in one snapshot, compute, and return the JSON-safe result
+    with the data version of the rows read. This is the whole job, minus the bookkeeping:
+    the benchmark times exactly this."""
+    progress(READING / 100)
+    analysis.load(data)
+    progress(READ / 100)
+    span = (COMPUTED - READ) / 100
+    body = analysis.run(data, parameters, lambda f: progress(READ / 100 + span * f))
+    version = data.version()
+    techniques = data.patients_per_technique
+    result = {
+        "analysis": analysis.name,
+        "label": analysis.label,
+        "parameters": analysis.normalise(parameters),
+        "cohort": {
+            "n_patients": int(techniques.sum()),
+            "techniques": [[str(t), int(n)] for t, n in techniques.items()],
+            "unit_of_analysis": "patient (index procedure)",
+        },
+        "data_version": version,
+        "software_version": software_version(),
+        "body": body,
+    }
+    # NaN/inf would make invalid JSON (PostgreSQL refuses it): jsonable turns them into
+    # null, and allow_nan=False proves none is left.
+    return json.loads(json.dumps(jsonable(result), allow_nan=False)), version
+
+
+def _progress_writer(run_id: int) -> Progress:
+    last = {"percent": CLAIMED}
+
+    def write(fraction: float) -> None:
+        percent = max(CLAIMED, min(COMPUTED, int(fraction * 100)))
+        if percent - last["percent"] >= 2:
+            last["percent"] = percent
+            StatisticsRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+                progress=percent
+            )
+
+    return write
+
+
+def run_fail(*, run_id: int, reason: str) -> bool:
+    failed = (
+        StatisticsRun.objects.filter(pk=run_id)
+        .exclude(status=RunStatus.DONE)
+        .update(
+            status=RunStatus.FAILED,
+            error=(reason or "failed")[:MAX_ERROR_LENGTH],
+            finished_at=timezone.now(),
+        )
+    )
+    return failed == 1
+
+
+def failure_reason(error: BaseException) -> str:
+    if isinstance(error, SoftTimeLimitExceeded):
+        return (
+            f"Stopped: the analysis ran past the soft time limit of "
+            f"{settings.CELERY_TASK_SOFT_TIME_LIMIT} s."
+        )
+    if isinstance(error, TimeLimitExceeded):
+        return (
+            f"Killed: the analysis ran past the hard time limit of "
+            f"{settings.CELERY_TASK_TIME_LIMIT} s."
+        )
+    return f"{type(error).__name__}: {error}"
+
+
+def runs_sweep(*, now=None) -> dict[str, int]:
+    """Housekeeping for runs a worker lost: fail those running past the hard time limit
+    (the worker died), queue again those pending for a while (the broker was down)."""
+    now = now or timezone.now()
+    limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    stale = StatisticsRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=now - limit)
+    failed = 0
+    for run_id in stale.values_list("pk", flat=True):
+        failed += run_fail(
+            run_id=run_id,
+            reason="The worker stopped before finishing (no result within the time limit).",
+        )
+    waiting = StatisticsRun.objects.filter(
+        status=RunStatus.PENDING, created_at__lt=now - PENDING_REQUEUE_AFTER
+    ).values_list("pk", flat=True)
+    requeued = 0
+    for run_id in waiting:
+        queue_run(run_id)
+        requeued += 1
+    return {"failed": failed, "requeued": requeued}

@@ -1,0 +1,64 @@
+"""Celery tasks: they take ids, call one service, and retry only transient database errors."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import Task, shared_task
+from django.conf import settings
+from django.db import DatabaseError
+
+from outcomes import services
+from outcomes.models import RunTrigger
+from outcomes.services.runs import TRANSIENT_ERRORS
+
+logger = logging.getLogger(__name__)
+
+
+class StatisticsTask(Task):
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        """The task's final failure (retries spent, or killed at the hard time limit, which
+        Celery reports from the parent process): write the reason on the run."""
+        run_id = args[0] if args else kwargs.get("run_id")
+        try:
+            services.run_fail(run_id=run_id, reason=services.failure_reason(exc))
+        except DatabaseError:
+            logger.exception("could not record the failure of statistics run %s", run_id)
+
+
+@shared_task(
+    bind=True,
+    base=StatisticsTask,
+    name="outcomes.run_statistics",
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=2,
+    retry_backoff_max=120,
+    retry_jitter=True,
+    max_retries=5,
+    acks_late=True,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
+def run_statistics(self: Task, run_id: int) -> str:
+    """Compute one statistics run; a redelivered or duplicate message does nothing."""
+    return services.run_execute(
+        run_id=run_id, task_id=self.request.id or "", retries=self.request.retries
+    )
+
+
+@shared_task(name="outcomes.refresh_standard_reports")
+def refresh_standard_reports() -> int:
+    """Nightly: the standard report of every auto-refreshed cohort (reused if unchanged)."""
+    return len(services.standard_reports_refresh(trigger=RunTrigger.NIGHTLY))
+
+
+@shared_task(name="outcomes.refresh_after_changes")
+def refresh_after_changes() -> int:
+    """Every minute: refresh the cohorts of sites whose data changed and then went quiet."""
+    return len(services.refresh_changed_sites())
+
+
+@shared_task(name="outcomes.sweep_runs")
+def sweep_runs() -> dict[str, int]:
+    """Fail runs a dead worker left running; queue again runs the broker never delivered."""
+    return services.runs_sweep()

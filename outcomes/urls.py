@@ -1,0 +1,16 @@
+from django.urls import path
+
+from outcomes import views
+
+app_name = "outcomes"
+
+urlpatterns = [
+    path("", views.cohort_list, name="cohort_list"),
+    path("cohorts/new/", views.cohort_create, name="cohort_create"),
+    path("cohorts/<int:pk>/", views.cohort_detail, name="cohort_detail"),
+    path("cohorts/<int:pk>/edit/", views.cohort_edit, name="cohort_edit"),
+    path("cohorts/<int:pk>/run/<slug:analysis>/", views.run_create, name="run_create"),
+    path("runs/<int:pk>/", views.run_detail, name="run_detail"),
+    path("runs/<int:pk>/status/", views.run_status, name="run_status"),
+    path("runs/<int:pk>/result/", views.run_result, name="run_result"),
+]

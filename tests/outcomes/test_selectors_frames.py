@@ -1,0 +1,193 @@
+"""The analysis frames hold what the factories wrote, pivoted and collapsed as documented."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+from django.db import connection
+from django.db.models import F
+
+from outcomes import cohorts
+from outcomes.selectors import CohortData
+from outcomes.selectors.cases import age_at_procedure
+from outcomes.selectors.sql import _copy_frame, coerce
+from registry.models import AdverseEvent
+from tests.outcomes.conftest import Level, make_case
+
+pytestmark = pytest.mark.django_db
+NO_RULES = dict.fromkeys(cohorts.RULE_FIELDS, False)
+
+
+def film(anterior: str, lka: str = "15.0") -> tuple:
+    return (Decimal(anterior), Decimal("26.0"), Decimal("30.0"), Decimal(lka))  # ref 28 mm
+
+
+@pytest.fixture
+def built(site_a, site_b):
+    one = make_case(
+        site=site_a,
+        technique="PKP",
+        born=date(1950, 6, 1),
+        operated=date(2024, 1, 15),
+        sex="F",
+        height_cm=Decimal("160.0"),
+        weight_kg=Decimal("64.0"),
+        vas={"baseline": "8.5", "2w": "3.0", "12w": "2.0"},
+        levels=[
+            Level(
+                "T12",
+                3,
+                leakage="B",
+                films={"baseline": film("14.0", "20.0"), "12w": film("21.0", "12.0")},
+            ),
+            Level("L1", 2, cement=None, films={"baseline": film("21.0", "10.0")}),
+        ],
+    )
+    two = make_case(
+        site=site_b,
+        technique="PVP",
+        born=date(1940, 2, 1),
+        operated=date(2023, 5, 2),
+        sex="M",
+        height_cm=None,
+        vas={"baseline": "9.0", "1y": "1.0"},
+        levels=[Level("L3", 1, devices_used=0, films={"baseline": film("22.4")})],
+    )
+    for event_type, grade in (("adjacent_fracture", "III"), ("other", "I")):
+        AdverseEvent.objects.create(
+            procedure=two, event_type=event_type, clavien_dindo=grade, onset_date=two.date
+        )
+    return one, two
+
+
+@pytest.fixture
+def data(built, everywhere):
+    return CohortData(filters={}, rules=NO_RULES, scope=everywhere())
+
+
+def test_wide_has_one_row_per_case_and_a_column_per_outcome_and_timepoint(built, data):
+    one, two = built
+    wide = data.wide
+    assert list(wide.index) == [one.pk, two.pk]
+    assert list(wide["technique"]) == ["PKP", "PVP"]
+    assert wide.loc[one.pk, ["vas_baseline", "vas_2w", "vas_12w"]].tolist() == [8.5, 3.0, 2.0]
+    assert np.isnan(wide.loc[one.pk, "vas_1y"])
+    assert wide.loc[two.pk, "vas_1y"] == 1.0
+    # Radiographs are averaged over the treated vertebrae filmed at that visit.
+    assert wide.loc[one.pk, "rfvh_baseline"] == pytest.approx((50.0 + 75.0) / 2)
+    assert wide.loc[one.pk, "rfvh_12w"] == pytest.approx(75.0)  # only T12 filmed at 12 weeks
+    assert wide.loc[one.pk, "body_height_baseline"] == pytest.approx((1.4 + 2.1) / 2)  # cm
+    assert wide.loc[one.pk, "lka_baseline"] == pytest.approx(15.0)
+    assert np.isnan(wide.loc[two.pk, "rfvh_2w"])
+
+
+def test_cases_collapse_levels_and_carry_the_baseline(built, data):
+    one, two = built
+    cases = data.cases.set_index("unit_id")
+    first, second = cases.loc[one.pk], cases.loc[two.pk]
+    assert (first["age"], first["sex"], first["technique"]) == (73, "F", "PKP")
+    assert first["bmi"] == pytest.approx(64 / 1.6**2)
+    assert np.isnan(second["bmi"])  # height not recorded
+    assert (first["n_levels"], first["levels"], first["region"]) == (2, "multi", "both")
+    assert (second["levels"], second["region"]) == ("single", "lumbar")
+    assert (first["genant_grade"], second["genant_grade"]) == (3, 1)
+    assert np.isnan(first["cement_volume_ml"])  # one level's volume was not recorded
+    assert second["cement_volume_ml"] == pytest.approx(4.5)
+    assert bool(first["leaked"]) and not bool(second["leaked"])
+    assert (first["baseline_vas"], second["baseline_vas"]) == (8.5, 9.0)
+    assert first["operation_time_min"] == 45
+
+
+def test_the_long_frame_has_every_case_at_every_timepoint(built, data):
+    long = data.outcome_long("vas")
+    assert len(long) == 2 * 4
+    assert set(long.columns) == {"unit_id", "group", "timepoint", "value"}
+    assert int(long["value"].isna().sum()) == 3
+
+
+def test_counts_per_technique_come_aggregated(built, data):
+    levels = data.level_counts
+    assert levels.loc["PKP", ["n_levels", "leaked_levels", "yeom_B", "yeom_S"]].tolist() == [
+        2,
+        1,
+        1,
+        0,
+    ]
+    assert levels.loc["PKP", "devices_used"] == 4
+    assert levels.loc["PVP", "devices_used"] == 0
+    events = data.adverse_event_counts
+    assert events["type"].loc["PVP", "adjacent_fracture"] == 1
+    assert events["grade"].loc["PVP", "III"] == 1
+    assert events["any"].to_dict() == {"PKP": 0, "PVP": 1}  # patients, not events
+    assert data.patients_per_technique.to_dict() == {"PKP": 1, "PVP": 1}
+
+
+def test_the_data_version_moves_with_any_read_row(built, data, everywhere):
+    one, _ = built
+    before = data.version()
+    assert CohortData(filters={}, rules=NO_RULES, scope=everywhere()).version() == before
+    visit = one.visits.get(timepoint="2w")
+    visit.vas = Decimal("4.0")
+    visit.save()
+    after_edit = CohortData(filters={}, rules=NO_RULES, scope=everywhere()).version()
+    assert after_edit != before
+    visit.delete()
+    assert CohortData(filters={}, rules=NO_RULES, scope=everywhere()).version() != after_edit
+
+
+def test_the_version_collected_while_reading_equals_the_one_asked_for(built, data, everywhere):
+    data.read(["visit_pivot"], behind=["film_pivot", "cases", "adverse_events"])
+    assert set(data._figures) == {
+        "procedures",
+        "patients",
+        "levels",
+        "fractures",
+        "visits",
+        "films",
+        "events",
+    }
+    asked = CohortData(filters={}, rules=NO_RULES, scope=everywhere())
+    assert data.version() == asked.version()
+    assert not asked._figures  # it asked the database, reading no frame
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_copy_and_plain_reads_give_the_same_frame(built, data):
+    schema = {
+        "unit_id": "id",
+        "technique_code": "category",
+        "age": "int",
+        "bmi": "float",
+        "corticosteroid_use": "bool",
+    }
+    rows = (
+        data.case_queryset.annotate(
+            unit_id=F("pk"),
+            technique_code=F("technique__code"),
+            age=age_at_procedure(),
+            bmi=F("patient__weight_kg"),
+            corticosteroid_use=F("patient__corticosteroid_use"),
+        )
+        .order_by("pk")
+        .values_list(*schema)
+    )
+    copied = coerce(_copy_frame(rows, schema), schema)
+    plain = coerce(pd.DataFrame.from_records(list(rows), columns=list(schema)), schema)
+    pd.testing.assert_frame_equal(copied, plain)
+
+
+def test_a_visit_outside_the_scheduled_timepoints_is_not_a_timepoint(built, data):
+    from tests.factories import VisitFactory
+
+    one, _ = built
+    VisitFactory(
+        procedure=one,
+        timepoint="unscheduled",
+        visit_date=one.date + timedelta(days=40),
+        vas=Decimal("6.0"),
+    )
+    fresh = CohortData(filters={}, rules=NO_RULES, scope=data.scope)
+    assert fresh.wide.loc[one.pk, "vas_2w"] == 3.0
+    assert len(fresh.outcome_long("vas")) == 8
