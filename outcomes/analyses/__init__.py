@@ -66,7 +66,7 @@ ANALYSES: dict[str, Analysis] = {
                 "perioperative items between techniques."
             ),
             compute=rates,
-            reads=_ALL_FRAMES,
+            reads=("visit_pivot", "cases", "adverse_events"),
         ),
         Analysis(
             name="table1",

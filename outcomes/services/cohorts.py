@@ -6,9 +6,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from outcomes.cohorts import RULE_FIELDS
 from outcomes.models import Cohort
 from outcomes.selectors import cohort_editable_by
 
@@ -23,6 +24,9 @@ def cohort_create(
     auto_refresh: bool = True,
 ) -> Cohort:
     """`rules` toggles the seed studies' inclusion rules; a rule not given is on."""
+    unknown = set(rules or {}) - set(RULE_FIELDS)
+    if unknown:
+        raise ValidationError({"rules": f"Unknown rule(s): {', '.join(sorted(unknown))}."})
     cohort = Cohort(
         owner=owner,
         name=name,

@@ -100,3 +100,9 @@ def test_the_description_names_every_active_filter_and_rule():
     lines = cohorts.describe({"techniques": ["PKP"], "age_min": 60}, {"rule_baseline_vas": True})
     assert lines == ["Techniques: PKP", "Age at procedure: 60 to …", "Baseline VAS 5 or more"]
     assert cohorts.describe({}, {}) == ["All active patients"]
+
+
+def test_an_unknown_rule_is_refused(db, surgeon_a):
+    with pytest.raises(ValidationError) as caught:
+        cohort_create(owner=surgeon_a, name="x", rules={"rule_young": True})
+    assert "rules" in caught.value.message_dict

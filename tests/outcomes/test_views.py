@@ -136,6 +136,15 @@ def test_cohort_pages_list_what_each_actor_may_use(
     detail = signed_in(client, coordinator).get(reverse("outcomes:cohort_detail", args=[own.pk]))
     assert detail.status_code == 200
     assert client.get(reverse("outcomes:cohort_edit", args=[own.pk])).status_code == 403
+    owner = signed_in(client, surgeon_a)
+    edit = owner.get(reverse("outcomes:cohort_edit", args=[own.pk]))
+    assert edit.status_code == 200 and 'id="id_sexes_0" checked' in edit.content.decode()
+    saved = owner.post(
+        reverse("outcomes:cohort_edit", args=[own.pk]), {"name": "Renamed", "sexes": ["M"]}
+    )
+    assert saved.status_code == 302
+    own.refresh_from_db()
+    assert (own.name, own.filters["sexes"], own.rule_collapse) == ("Renamed", ["M"], False)
 
 
 def test_the_cohort_page_lists_only_runs_the_user_may_open(client, world, surgeon_a):
@@ -213,3 +222,20 @@ def test_pages_need_a_signed_in_user(client, world):
     response = client.get(reverse("outcomes:run_status", args=[world["coordinator_run"].pk]))
     assert response.status_code == 302
     assert reverse("login") in response.url
+
+
+def test_the_cohort_list_costs_the_same_queries_for_many_cohorts(client, surgeon_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = signed_in(client, surgeon_a)
+    cohort_create(owner=surgeon_a, name="One", filters={"sexes": ["F"]})
+    client.get(reverse("outcomes:cohort_list"))  # warm the session
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse("outcomes:cohort_list"))
+    for n in range(5):
+        cohort_create(owner=surgeon_a, name=f"More {n}", filters={"age_min": 50 + n})
+    with CaptureQueriesContext(connection) as six:
+        page = client.get(reverse("outcomes:cohort_list"))
+    assert page.content.decode().count("/outcomes/cohorts/") >= 6
+    assert len(six.captured_queries) == len(one.captured_queries)

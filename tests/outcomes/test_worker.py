@@ -62,16 +62,25 @@ def broker(django_db_setup, django_db_blocker):
         celery_app.conf.task_always_eager,
         celery_app.conf.task_eager_propagates,
     )
-    celery_app.close()  # drop a connection pool an earlier test opened on another broker
+    drop_connection_pools()
     celery_app.conf.broker_url = BROKER_URL
     celery_app.conf.task_always_eager = False
     yield BROKER_URL
-    celery_app.close()
+    drop_connection_pools()
     (
         celery_app.conf.broker_url,
         celery_app.conf.task_always_eager,
         celery_app.conf.task_eager_propagates,
     ) = previous
+
+
+def drop_connection_pools() -> None:
+    """Forget the app's connection and producer pools, as Celery does after a fork: eager
+    tests earlier in the session opened them on the default broker, and a changed
+    broker_url is only read when a pool is made. (Celery has no public call for this;
+    `app.close()` would also deregister the app.)"""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
 
 
 def worker_database_url() -> str:
