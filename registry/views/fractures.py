@@ -8,10 +8,10 @@ from registry import vertebrae
 from registry.forms import FractureForm, LevelPickerForm
 from registry.models import Fracture
 from registry.services import fracture_create
-from registry.services.edits import clinical_update
 from registry.views._access import editable_patient
 from registry.views._case import case_steps
-from registry.views._saving import all_or_nothing, describe, rebase
+from registry.views._edit import edit_record
+from registry.views._saving import all_or_nothing
 
 # Heights typed on the fractures page, kept to prefill the baseline radiographs.
 SESSION_HEIGHTS = "registry_fracture_heights"
@@ -104,35 +104,12 @@ def fracture_edit_view(request: HttpRequest, registry_id: str, pk: int) -> HttpR
     fracture = get_object_or_404(
         Fracture.objects.select_related("patient__site"), pk=pk, patient=patient
     )
-    form = FractureForm(request.POST or None, instance=fracture)
-    conflicts = []
-    if request.method == "POST" and form.is_valid():
-        data = form.changed_model_data()
-        if not data:
-            messages.info(request, "Nothing changed.")
-            return redirect("patient_detail", registry_id=registry_id)
-        with all_or_nothing() as save:
-            save(
-                form,
-                clinical_update,
-                user=request.user,
-                instance=fracture,
-                expected_version=form.expected_version,
-                data=data,
-            )
-        if not save.failed:
-            messages.success(request, f"Fracture {fracture.level} saved.")
-            return redirect("patient_detail", registry_id=registry_id)
-        for conflict in save.conflicts:
-            conflicts.append(describe(conflict))
-            form = rebase(conflict, FractureForm)
-    return render(
+    return edit_record(
         request,
-        "registry/record_form.html",
-        {
-            "patient": patient,
-            "form": form,
-            "conflicts": conflicts,
-            "title": f"Edit fracture {fracture.level}",
-        },
+        patient=patient,
+        instance=fracture,
+        form_class=FractureForm,
+        template="registry/record_form.html",
+        success_message=f"Fracture {fracture.level} saved.",
+        context={"title": f"Edit fracture {fracture.level}"},
     )

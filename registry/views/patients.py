@@ -11,7 +11,6 @@ from registry.forms import PatientFilterForm, PatientForm, WithdrawForm
 from registry.selectors import sites_visible_to
 from registry.selectors.worklist import case_status, patient_list
 from registry.services import patient_create, patient_withdraw
-from registry.services.edits import clinical_update
 from registry.views._access import (
     can_enter_cases,
     editable_patient,
@@ -20,8 +19,9 @@ from registry.views._access import (
     visible_patient,
 )
 from registry.views._case import case_steps, next_step_url
+from registry.views._edit import edit_record
 from registry.views._paging import CappedPaginator
-from registry.views._saving import all_or_nothing, attach_errors, describe, rebase
+from registry.views._saving import all_or_nothing, attach_errors
 
 
 @login_required
@@ -88,37 +88,14 @@ def patient_create_view(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def patient_edit_view(request: HttpRequest, registry_id: str) -> HttpResponse:
     patient = editable_patient(request, registry_id)
-    form = PatientForm(request.POST or None, instance=patient)
-    conflicts = []
-    if request.method == "POST" and form.is_valid():
-        data = form.changed_model_data()
-        if not data:
-            messages.info(request, "Nothing changed.")
-            return redirect("patient_detail", registry_id=registry_id)
-        with all_or_nothing() as save:
-            save(
-                form,
-                clinical_update,
-                user=request.user,
-                instance=patient,
-                expected_version=form.expected_version,
-                data=data,
-            )
-        if not save.failed:
-            messages.success(request, "Patient details saved.")
-            return redirect("patient_detail", registry_id=registry_id)
-        for conflict in save.conflicts:
-            conflicts.append(describe(conflict))
-            form = rebase(conflict, PatientForm)
-    return render(
+    return edit_record(
         request,
-        "registry/patient_form.html",
-        {
-            "form": form,
-            "patient": patient,
-            "conflicts": conflicts,
-            "steps": case_steps(patient, "patient"),
-        },
+        patient=patient,
+        instance=patient,
+        form_class=PatientForm,
+        template="registry/patient_form.html",
+        success_message="Patient details saved.",
+        context={"steps": case_steps(patient, "patient")},
     )
 
 

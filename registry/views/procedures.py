@@ -13,6 +13,7 @@ from registry.services import adverse_event_record, procedure_record
 from registry.services.edits import clinical_update
 from registry.views._access import editable_patient, roles
 from registry.views._case import case_steps
+from registry.views._edit import edit_record
 from registry.views._saving import all_or_nothing, describe, rebase
 
 
@@ -190,35 +191,12 @@ def adverse_event_edit_view(request: HttpRequest, registry_id: str, pk: int) -> 
         pk=pk,
         procedure__patient=patient,
     )
-    form = AdverseEventForm(request.POST or None, instance=event)
-    conflicts = []
-    if request.method == "POST" and form.is_valid():
-        changes = form.changed_model_data()
-        if not changes:
-            messages.info(request, "Nothing changed.")
-            return redirect("patient_detail", registry_id=registry_id)
-        with all_or_nothing() as save:
-            save(
-                form,
-                clinical_update,
-                user=request.user,
-                instance=event,
-                expected_version=form.expected_version,
-                data=changes,
-            )
-        if not save.failed:
-            messages.success(request, "Adverse event saved.")
-            return redirect("patient_detail", registry_id=registry_id)
-        for conflict in save.conflicts:
-            conflicts.append(describe(conflict))
-            form = rebase(conflict, AdverseEventForm)
-    return render(
+    return edit_record(
         request,
-        "registry/record_form.html",
-        {
-            "patient": patient,
-            "form": form,
-            "conflicts": conflicts,
-            "title": f"Edit adverse event after {event.procedure}",
-        },
+        patient=patient,
+        instance=event,
+        form_class=AdverseEventForm,
+        template="registry/record_form.html",
+        success_message="Adverse event saved.",
+        context={"title": f"Edit adverse event after {event.procedure}"},
     )
