@@ -1,13 +1,14 @@
 """Editing any clinical record: permission, optimistic concurrency, announcement.
 
-`update_record` checks the version but not who edits; the web forms go through this instead.
+`clinical_update` is the one edit service (forms, patient_update, later the API);
+`base.update_record` below it only checks the version and is not exported.
 """
 
 from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 
 from registry.models import (
@@ -20,7 +21,6 @@ from registry.models import (
     TreatedLevel,
 )
 from registry.services.base import announce_change, require_clinical_edit, update_record
-from registry.services.patients import patient_update
 
 # How to reach the patient from each clinical record.
 _PATIENT_PATH: dict[type[models.Model], str] = {
@@ -58,10 +58,8 @@ def clinical_update(
     require_clinical_edit(user=user, site=patient.site)
     if patient.withdrawn_at is not None:
         raise PermissionDenied("This patient withdrew consent: the record is read-only.")
-    if isinstance(instance, Patient):
-        return patient_update(
-            user=user, patient=instance, expected_version=expected_version, data=dict(data)
-        )
+    if "site" in data or "site_id" in data:
+        raise ValidationError({"site": "A patient cannot be moved to another site here."})
     updated = update_record(instance, user=user, expected_version=expected_version, data=data)
     announce_change(site_id=patient.site_id, user=user)
     return updated

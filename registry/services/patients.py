@@ -14,6 +14,7 @@ from registry.services.base import (
     save_validated,
     update_record,
 )
+from registry.services.edits import clinical_update
 
 
 def patient_create(
@@ -46,12 +47,9 @@ def patient_create(
 def patient_update(
     *, user: AbstractBaseUser, patient: Patient, expected_version: int, data: dict[str, Any]
 ) -> Patient:
-    require_clinical_edit(user=user, site=patient.site)
-    if "site" in data or "site_id" in data:
-        raise ValidationError({"site": "A patient cannot be moved to another site here."})
-    updated = update_record(patient, user=user, expected_version=expected_version, data=data)
-    announce_change(site_id=patient.site_id, user=user)
-    return updated
+    return clinical_update(
+        user=user, instance=patient, expected_version=expected_version, data=data
+    )
 
 
 def patient_withdraw(*, user: AbstractBaseUser, patient: Patient, reason: str) -> Patient:
@@ -62,9 +60,12 @@ def patient_withdraw(*, user: AbstractBaseUser, patient: Patient, reason: str) -
         raise ValidationError({"withdrawal_reason": "Give the reason for the withdrawal."})
     if patient.withdrawn_at is not None:
         raise ValidationError({"withdrawal_reason": "This patient is already withdrawn."})
-    return update_record(
+    withdrawn = update_record(
         patient,
         user=user,
         expected_version=patient.version,
         data={"withdrawn_at": timezone.now(), "withdrawal_reason": reason.strip()},
     )
+    # Statistics drop withdrawn patients: cached results over this site are now stale.
+    announce_change(site_id=patient.site_id, user=user)
+    return withdrawn

@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 
 from registry.models import Patient
 from registry.services.edits import clinical_update
-from registry.views._saving import all_or_nothing, describe, rebase
+from registry.views._saving import all_or_nothing, rebase_conflicts
 
 
 def edit_record(
@@ -47,9 +47,7 @@ def edit_record(
         if not save.failed:
             messages.success(request, success_message)
             return redirect("patient_detail", registry_id=patient.registry_id)
-        for conflict in save.conflicts:
-            conflicts.append(describe(conflict))
-            form = rebase(conflict, form_class)
+        form, _, conflicts = rebase_conflicts(save.conflicts, form, form_class)
     return render(
         request, template, {"patient": patient, "form": form, "conflicts": conflicts, **context}
     )

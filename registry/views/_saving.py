@@ -140,3 +140,26 @@ def describe(conflict: Conflict) -> Conflict:
         for name, old, new in conflict.error.changes
     ]
     return conflict
+
+
+def rebase_conflicts(
+    conflicts: list[Conflict],
+    form: forms.ModelForm,
+    form_class: type[forms.ModelForm],
+    children: list[forms.ModelForm] = (),
+    child_class: type[forms.ModelForm] | None = None,
+    **form_kwargs: Any,
+) -> tuple[forms.ModelForm, list[forms.ModelForm], list[Conflict]]:
+    """After a refused save: each conflicting form (the page's main form or one of its child
+    forms) is rebuilt on the record as saved now; returns the forms and the described
+    conflicts for the page."""
+    children = list(children)
+    described = []
+    for conflict in conflicts:
+        described.append(describe(conflict))
+        if conflict.form is form:
+            form = rebase(conflict, form_class, **form_kwargs)
+        else:
+            index = children.index(conflict.form)
+            children[index] = rebase(conflict, child_class)
+    return form, children, described

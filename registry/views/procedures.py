@@ -14,7 +14,7 @@ from registry.services.edits import clinical_update
 from registry.views._access import editable_patient, roles
 from registry.views._case import case_steps
 from registry.views._edit import edit_record
-from registry.views._saving import all_or_nothing, describe, rebase
+from registry.views._saving import all_or_nothing, rebase_conflicts
 
 
 @login_required
@@ -130,13 +130,9 @@ def procedure_edit_view(request: HttpRequest, registry_id: str, pk: int) -> Http
         if not save.failed:
             messages.success(request, "Procedure saved.")
             return redirect("patient_detail", registry_id=registry_id)
-        for conflict in save.conflicts:
-            conflicts.append(describe(conflict))
-            if conflict.form is form:
-                form = rebase(conflict, ProcedureForm, site=patient.site)
-            else:
-                index = level_forms.index(conflict.form)
-                level_forms[index] = rebase(conflict, TreatedLevelForm)
+        form, level_forms, conflicts = rebase_conflicts(
+            save.conflicts, form, ProcedureForm, level_forms, TreatedLevelForm, site=patient.site
+        )
     return render(
         request,
         "registry/procedure_form.html",

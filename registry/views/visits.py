@@ -21,7 +21,7 @@ from registry.services import adverse_event_record, radiograph_record, visit_rec
 from registry.services.edits import clinical_update
 from registry.views._access import editable_patient
 from registry.views._case import case_steps
-from registry.views._saving import all_or_nothing, describe, rebase
+from registry.views._saving import all_or_nothing, rebase_conflicts
 from registry.views.fractures import SESSION_HEIGHTS
 
 
@@ -244,13 +244,9 @@ def visit_edit_view(request: HttpRequest, registry_id: str, pk: int) -> HttpResp
             target = _safe_next(request)
             url = reverse("patient_detail", args=[registry_id]) + f"#visit-{visit.pk}"
             return redirect(target or url)
-        for conflict in save.conflicts:
-            conflicts.append(describe(conflict))
-            if conflict.form is form:
-                form = rebase(conflict, VisitForm)
-            else:
-                index = radiograph_forms.index(conflict.form)
-                radiograph_forms[index] = rebase(conflict, RadiographForm)
+        form, radiograph_forms, conflicts = rebase_conflicts(
+            save.conflicts, form, VisitForm, radiograph_forms, RadiographForm
+        )
     return render(
         request,
         "registry/visit_form.html",

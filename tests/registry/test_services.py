@@ -213,3 +213,36 @@ def test_writes_announce_the_change_after_commit(
     finally:
         clinical_data_changed.disconnect(receiver)
     assert received == [site_a.pk]
+
+
+def test_a_withdrawal_announces_the_change_so_statistics_refresh(
+    site_a, site_admin_a, django_capture_on_commit_callbacks
+):
+    patient = PatientFactory(site=site_a)
+    received = []
+
+    def receiver(**kwargs):
+        received.append(kwargs["site_id"])
+
+    clinical_data_changed.connect(receiver)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            services.patient_withdraw(
+                user=site_admin_a, patient=patient, reason="Consent withdrawn"
+            )
+    finally:
+        clinical_data_changed.disconnect(receiver)
+    assert received == [site_a.pk]
+
+
+def test_edits_refuse_a_withdrawn_patient(site_a, site_admin_a):
+    patient = PatientFactory(site=site_a)
+    services.patient_withdraw(user=site_admin_a, patient=patient, reason="Consent withdrawn")
+    patient.refresh_from_db()
+    with pytest.raises(PermissionDenied, match="read-only"):
+        services.patient_update(
+            user=site_admin_a,
+            patient=patient,
+            expected_version=patient.version,
+            data={"weight_kg": 60},
+        )

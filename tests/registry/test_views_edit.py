@@ -134,8 +134,8 @@ def test_a_fracture_is_edited_with_conflict_detection(case, surgeon_a, site_admi
     assert signed_in(coordinator).post(url, {}).status_code == 403
     client = signed_in(surgeon_a)
     page = client.get(url)
-    services.update_record(
-        fracture, user=site_admin_a, expected_version=1, data={"morphology": "crush"}
+    services.clinical_update(
+        instance=fracture, user=site_admin_a, expected_version=1, data={"morphology": "crush"}
     )
     response = client.post(url, {**form_data(page), "genant_grade": "3"})
     assert "<td>Morphology</td><td>—</td><td>Crush</td>" in response.content.decode()
@@ -168,8 +168,8 @@ def test_a_conflict_on_one_level_saves_nothing_of_the_procedure(case, surgeon_a,
     client = signed_in(surgeon_a)
     page = client.get(url)
     level = procedure.treated_levels.get(fracture__level="T12")
-    services.update_record(
-        level, user=site_admin_a, expected_version=1, data={"devices_ruptured": 1}
+    services.clinical_update(
+        instance=level, user=site_admin_a, expected_version=1, data={"devices_ruptured": 1}
     )
     data = {**form_data(page), "operation_time_min": "50", f"tl-{level.pk}-cement_volume_ml": "5.0"}
     response = client.post(url, data)
@@ -222,8 +222,8 @@ def test_a_stale_visit_save_is_refused(case, surgeon_a, site_admin_a, coordinato
     assert signed_in(surgeon_b).post(url, {}).status_code == 404
     client = signed_in(surgeon_a)
     page = client.get(url)
-    services.update_record(
-        visit, user=site_admin_a, expected_version=1, data={"vas": Decimal("7.0")}
+    services.clinical_update(
+        instance=visit, user=site_admin_a, expected_version=1, data={"vas": Decimal("7.0")}
     )
     response = client.post(url, {**form_data(page), "odi_2": "0"})
     assert "Not saved" in response.content.decode()

@@ -82,8 +82,11 @@ def test_expected_visits_show_their_windows(followed, surgeon_a):
 
 def test_the_history_says_who_changed_what_and_when(followed, surgeon_a, site_admin_a):
     patient, _, visit = followed
-    services.update_record(
-        visit, user=site_admin_a, expected_version=visit.version, data={"vas": Decimal("3.5")}
+    services.clinical_update(
+        instance=visit,
+        user=site_admin_a,
+        expected_version=visit.version,
+        data={"vas": Decimal("3.5")},
     )
     response = detail(signed_in(surgeon_a), patient)
     entry = response.context["history"][0]
