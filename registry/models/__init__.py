@@ -1,5 +1,6 @@
 from registry.models.choices import *  # noqa: F403 - the choices are part of the model API
 from registry.models.fractures import Fracture
+from registry.models.idempotency import IdempotencyKey
 from registry.models.patients import Patient, new_registry_id
 from registry.models.procedures import AdverseEvent, Procedure, TreatedLevel
 from registry.models.sites import Site, SiteMembership, Technique
@@ -10,6 +11,7 @@ __all__ = [
     "AdverseEvent",
     "FollowUpVisit",
     "Fracture",
+    "IdempotencyKey",
     "Patient",
     "Procedure",
     "RadiographicMeasurement",

@@ -1,0 +1,77 @@
+"""Run a create once per idempotency key (a form's token, an API `Idempotency-Key` header)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from registry.models import IdempotencyKey
+
+M = TypeVar("M", bound=models.Model)
+MAX_KEY_LENGTH = 128
+KEEP_FOR = timedelta(days=2)
+
+
+class KeyReusedError(ValidationError):
+    """The key was used before for a different action: a client bug, never a silent replay."""
+
+
+def _replay(user: AbstractBaseUser, key: str, action: str) -> models.Model | None:
+    done = IdempotencyKey.objects.filter(user=user, key=key).select_related("content_type").first()
+    if done is None:
+        return None
+    if done.action != action:
+        raise KeyReusedError(
+            f"This idempotency key was already used for {done.action}, not {action}.",
+            code="idempotency_key_reused",
+        )
+    return done.content_type.get_object_for_this_type(pk=done.object_id)
+
+
+def run_once(
+    *, user: AbstractBaseUser, key: str | None, action: str, create: Callable[[], M]
+) -> tuple[M, bool]:
+    """Return (record, created). Without a key, just create. With one, the first call creates
+    and records the key in the same transaction; a repeat (even a concurrent one: the unique
+    (user, key) index makes it wait for the first and then fail) returns the first record."""
+    if not key:
+        return create(), True
+    if len(key) > MAX_KEY_LENGTH:
+        raise ValidationError(
+            {"idempotency_key": f"An idempotency key has at most {MAX_KEY_LENGTH} characters."}
+        )
+    first = _replay(user, key, action)
+    if first is not None:
+        return first, False
+    try:
+        with transaction.atomic():
+            record = create()
+            IdempotencyKey.objects.create(
+                user=user,
+                key=key,
+                action=action,
+                content_type=ContentType.objects.get_for_model(record),
+                object_id=str(record.pk),
+            )
+    except IntegrityError:
+        # Either a concurrent twin committed our key first (replay it), or the create itself
+        # hit a constraint (no key row then: let the caller map its IntegrityError).
+        first = _replay(user, key, action)
+        if first is None:
+            raise
+        return first, False
+    return record, True
+
+
+def forget_old_keys(*, now=None) -> int:
+    """Purge keys past the replay horizon (a beat task calls this)."""
+    cutoff = (now or timezone.now()) - KEEP_FOR
+    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
