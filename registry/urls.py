@@ -8,5 +8,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("outcomes/", include("outcomes.urls")),
+    # One API root; records live in registry, aggregates/exports/quality in outcomes.
+    path("api/v1/", include("registry.api.urls")),
+    path("api/v1/", include("outcomes.api.urls")),
     path("", include("registry.web_urls")),
 ]

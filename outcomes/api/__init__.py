@@ -1,0 +1,1 @@
+"""REST API for aggregates, cohorts, runs, exports and data quality."""

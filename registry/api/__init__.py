@@ -1,0 +1,1 @@
+"""REST API for clinical records (serializers + viewsets over registry.services)."""
