@@ -8,6 +8,7 @@ workers, PRODUCTION=1 the hardened deployment settings. Every variable is listed
 from pathlib import Path
 
 import dj_database_url
+import plotly
 from celery.schedules import crontab
 
 from registry.env import env_bool, env_int, env_list, env_required, env_str
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "bootstrap",  # django-bootstrap-static: Bootstrap 5 files served locally, no CDN
     "registry",
     "outcomes",
+    "outcomes.quality",
 ]
 
 MIDDLEWARE = [
@@ -118,7 +120,11 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # plotly.js from the installed plotly package, served at /static/plotly/plotly.min.js
+    ("plotly", Path(plotly.__file__).resolve().parent / "package_data"),
+]
 # Outside production whitenoise serves straight from the apps' static folders (no collectstatic).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
@@ -164,7 +170,15 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "outcomes-refresh-after-changes": {"task": "outcomes.refresh_after_changes", "schedule": 60.0},
     "outcomes-sweep-runs": {"task": "outcomes.sweep_runs", "schedule": 300.0},
+    "quality-nightly-checks": {
+        "task": "quality.nightly_checks",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
+
+# Data quality: the share of patients with a baseline and a follow-up ODI the registry aims
+# for (the US quality measure for ODI follow-up uses 50 %).
+QUALITY_PROM_TARGET_PERCENT = env_int("QUALITY_PROM_TARGET_PERCENT", 50, minimum=0)
 
 LOGGING = {
     "version": 1,

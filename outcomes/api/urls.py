@@ -1,4 +1,18 @@
 """/api/v1/ routes for aggregates, cohorts and runs (issue 9), exports (issue 11) and data
 quality (issue 12): each feature adds its router entries here."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from outcomes.quality.api import views as quality
+
+urlpatterns: list = [
+    path("quality/", quality.QualitySummaryView.as_view(), name="api-quality"),
+    path(
+        "quality/completeness/",
+        quality.CompletenessView.as_view(),
+        name="api-quality-completeness",
+    ),
+    path("quality/findings/", quality.FindingListView.as_view(), name="api-quality-findings"),
+    path("quality/runs/", quality.RunCreateView.as_view(), name="api-quality-runs"),
+    path("quality/runs/<int:pk>/", quality.RunDetailView.as_view(), name="api-quality-run"),
+]
