@@ -120,6 +120,8 @@ class SiteResult(models.Model):
     # {"eligible": n, "complete": n, "baseline": n, "follow_up": n}
     prom = models.JSONField(default=dict)
     n_findings = models.PositiveIntegerField(default=0)
+    # {rule: {status: n}}: the page's counts without counting findings; a review updates it
+    counts = models.JSONField(default=dict)
 
     class Meta:
         ordering = ["site_id", "-run_id"]
@@ -140,6 +142,7 @@ class Finding(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="+")
     rule = models.CharField(max_length=12)
     severity = models.CharField(max_length=6, choices=Severity.choices)
+    severity_rank = models.PositiveSmallIntegerField(default=0)  # 0 high, 1 medium, 2 low
     record_type = models.CharField(max_length=15)
     record_id = models.BigIntegerField()
     # What within the record: a treated vertebra's level, an outcome's name; empty if whole.
@@ -155,11 +158,14 @@ class Finding(models.Model):
     )
 
     class Meta:
-        ordering = ["site_id", "rule", "patient_id", "record_id", "item"]
+        ordering = ["severity_rank", "site_id", "rule", "patient_id", "id"]
         indexes = [
+            # the work list: a run's findings of a status in the list's order (LIMIT 50)
             models.Index(
-                fields=["run", "site", "status", "rule", "severity"], name="quality_finding_list"
+                fields=["run", "status", "severity_rank", "site", "rule", "patient", "id"],
+                name="quality_finding_list",
             ),
+            models.Index(fields=["run", "site", "rule", "status"], name="quality_finding_rule"),
             models.Index(
                 fields=["rule", "record_type", "record_id", "item"], name="quality_finding_key"
             ),

@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Case, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 
 from outcomes.quality.models import (
     ACTIVE_STATUSES,
-    SEVERITY_ORDER,
     Finding,
     FindingStatus,
     QualityRun,
@@ -89,24 +88,30 @@ def current_findings(results: dict[int, SiteResult], filters: Filters) -> QueryS
 
 
 def ranked(rows: QuerySet[Finding]) -> QuerySet[Finding]:
-    """High severity first, then by site, rule and patient (the work list's order)."""
-    rank = Case(
-        *(When(severity=severity, then=Value(i)) for severity, i in SEVERITY_ORDER.items()),
-        output_field=IntegerField(),
-    )
-    return rows.annotate(severity_rank=rank).order_by(
-        "severity_rank", "site_id", "rule", "patient_id", "pk"
-    )
+    """High severity first, then by site, rule and patient (the work list's order, which
+    the list index follows)."""
+    return rows.order_by("severity_rank", "site_id", "rule", "patient_id", "id")
 
 
 def finding_counts(results: dict[int, SiteResult]) -> list[dict]:
-    """Findings per site, rule and status (one GROUP BY over the current findings)."""
-    return list(
-        Finding.objects.filter(_current_q(results))
-        .values("site_id", "rule", "status")
+    """Findings per site, rule and status, as stored with each site's result."""
+    return [
+        {"site_id": site_id, "rule": rule, "status": status, "n": n}
+        for site_id, result in sorted(results.items())
+        for rule, per_status in sorted(result.counts.items())
+        for status, n in sorted(per_status.items())
+    ]
+
+
+def count_findings(*, run_id: int, site_id: int, rule: str) -> dict[str, int]:
+    """{status: n} of one rule at one site in one run (after a review changed statuses)."""
+    rows = (
+        Finding.objects.filter(run_id=run_id, site_id=site_id, rule=rule)
+        .values("status")
         .annotate(n=Count("pk"))
-        .order_by("site_id", "rule", "status")
+        .order_by()
     )
+    return {row["status"]: row["n"] for row in rows}
 
 
 def active_runs(site_ids: list[int]) -> list[QualityRun]:

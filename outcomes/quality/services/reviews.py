@@ -12,7 +12,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from outcomes.quality.models import Decision, Finding, Review
+from outcomes.quality.models import Decision, Finding, Review, SiteResult
+from outcomes.quality.selectors import count_findings
 from registry import permissions
 
 
@@ -53,4 +54,19 @@ def finding_review(
         review._history_user = user
         review.save()
         Finding.objects.filter(**key, value=finding.value).update(status=decision)
+        _recount(finding)
     return review
+
+
+def _recount(finding: Finding) -> None:
+    """Bring the stored counts of the finding's site and rule up to date (locked row)."""
+    result = (
+        SiteResult.objects.select_for_update()
+        .filter(run_id=finding.run_id, site_id=finding.site_id)
+        .first()
+    )
+    if result is None:
+        return
+    counts = count_findings(run_id=finding.run_id, site_id=finding.site_id, rule=finding.rule)
+    result.counts = {**result.counts, finding.rule: counts}
+    result.save(update_fields=["counts"])

@@ -24,6 +24,7 @@ from django.utils import timezone
 from outcomes.quality import completeness
 from outcomes.quality.models import (
     ACTIVE_STATUSES,
+    SEVERITY_ORDER,
     Finding,
     FindingStatus,
     QualityRun,
@@ -40,7 +41,17 @@ from registry.models import Site
 logger = logging.getLogger(__name__)
 
 KEY = ["rule", "record_type", "record_id", "item"]
-_STORED = ["site_id", "patient_id", *KEY, "severity", "edit_pk", "value", "detail", "status"]
+_STORED = [
+    "site_id",
+    "patient_id",
+    *KEY,
+    "severity",
+    "severity_rank",
+    "edit_pk",
+    "value",
+    "detail",
+    "status",
+]
 
 
 @dataclass(frozen=True)
@@ -143,10 +154,17 @@ def run_rules(ctx: Context, rules: Iterable[Rule] = RULES) -> pd.DataFrame:
         if found.empty:
             continue
         frames.append(
-            found.assign(rule=rule.code, severity=str(rule.severity), record_type=rule.record_type)
+            found.assign(
+                rule=rule.code,
+                severity=str(rule.severity),
+                severity_rank=SEVERITY_ORDER[rule.severity],
+                record_type=rule.record_type,
+            )
         )
     if not frames:
-        return pd.DataFrame(columns=[*FINDING_COLUMNS, "rule", "severity", "record_type"])
+        return pd.DataFrame(
+            columns=[*FINDING_COLUMNS, "rule", "severity", "severity_rank", "record_type"]
+        )
     findings = pd.concat(frames, ignore_index=True)
     return findings.drop_duplicates(KEY).reset_index(drop=True)
 
@@ -179,7 +197,7 @@ def evaluate(site_ids: list[int], as_of) -> tuple[pd.DataFrame, dict, dict, dict
 def store(run: QualityRun, findings: pd.DataFrame, by_site: dict, prom: dict, versions: dict):
     from outcomes.version import software_version
 
-    counts = findings.groupby("site_id").size() if not findings.empty else pd.Series(dtype=int)
+    counts = _counts(findings)
     with transaction.atomic():
         _write_findings(run.pk, findings)
         SiteResult.objects.bulk_create(
@@ -190,7 +208,8 @@ def store(run: QualityRun, findings: pd.DataFrame, by_site: dict, prom: dict, ve
                 data_version=versions[site_id],
                 completeness=by_site.get(site_id, {}),
                 prom=prom.get(site_id, {}),
-                n_findings=int(counts.get(site_id, 0)),
+                n_findings=sum(n for per in counts.get(site_id, {}).values() for n in per.values()),
+                counts=counts.get(site_id, {}),
             )
             for site_id in run.scope_sites
         )
@@ -201,6 +220,18 @@ def store(run: QualityRun, findings: pd.DataFrame, by_site: dict, prom: dict, ve
             n_findings=len(findings),
             software_version=f"rules {CATALOGUE_VERSION}; {software_version()}",
         )
+
+
+def _counts(findings: pd.DataFrame) -> dict[int, dict[str, dict[str, int]]]:
+    """{site_id: {rule: {status: n}}}"""
+    counts: dict[int, dict[str, dict[str, int]]] = {}
+    if findings.empty:
+        return counts
+    for (site_id, rule, status), n in (
+        findings.groupby(["site_id", "rule", "status"]).size().items()
+    ):
+        counts.setdefault(int(site_id), {}).setdefault(rule, {})[status] = int(n)
+    return counts
 
 
 def _write_findings(run_id: int, findings: pd.DataFrame) -> None:
