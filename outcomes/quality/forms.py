@@ -9,6 +9,13 @@ from outcomes.quality.rules import CATEGORIES, RULES
 from outcomes.quality.selectors import Filters
 from registry.models import Site
 
+TO_DO, ALL = "todo", "all"
+_STATUSES = {
+    TO_DO: (FindingStatus.OPEN.value, FindingStatus.WILL_CORRECT.value),
+    ALL: (),
+    **{status: (status,) for status in FindingStatus.values},
+}
+
 
 class FindingFilterForm(forms.Form):
     """GET filters; a bad value is a field error shown next to the filter, never a 500."""
@@ -41,14 +48,13 @@ class FindingFilterForm(forms.Form):
 
     def filters(self) -> Filters:
         if not self.is_valid():
-            return Filters(site=None, rule="", severity="", status=FindingStatus.OPEN.value)
+            return Filters()
         data = self.cleaned_data
-        status = data["status"] or FindingStatus.OPEN.value
         return Filters(
             site=self.sites.get(data["site"]),
             rule=data["rule"],
             severity=data["severity"],
-            status="" if status == "all" else status,
+            statuses=_STATUSES[data["status"] or TO_DO],
             category=data["category"],
         )
 

@@ -29,7 +29,8 @@ class Filters:
     site: Site | None = None
     rule: str = ""
     severity: str = ""
-    status: str = FindingStatus.OPEN.value  # "" = every status
+    # the work list shows what still needs doing: open, and "will be corrected"
+    statuses: tuple[str, ...] = (FindingStatus.OPEN.value, FindingStatus.WILL_CORRECT.value)
     category: str = ""
 
 
@@ -82,8 +83,8 @@ def current_findings(results: dict[int, SiteResult], filters: Filters) -> QueryS
         rows = rows.filter(rule__in=codes)
     if filters.severity:
         rows = rows.filter(severity=filters.severity)
-    if filters.status:
-        rows = rows.filter(status=filters.status)
+    if filters.statuses:
+        rows = rows.filter(status__in=filters.statuses)
     return rows
 
 

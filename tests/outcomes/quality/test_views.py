@@ -123,6 +123,12 @@ def test_a_review_from_the_page_is_attributed_and_shown(client, coordinator, che
     assert review.reviewed_by == coordinator and review.history.get().history_user == coordinator
     page = c.get(url).content.decode()
     assert "Checked on the film." in page and "Verified as correct" in page
+    rules = {row.code: row for row in c.get(reverse("quality:overview")).context["rules"]}
+    assert (rules["IMP-CEMENT"].open, rules["IMP-CEMENT"].verified) == (4, 1)
+    listed = c.get(reverse("quality:finding_list"), {"rule": "IMP-CEMENT"}).context["items"]
+    assert finding.pk not in [f.pk for f, _ in listed] and len(listed) == 4
+    verified = c.get(reverse("quality:finding_list"), {"rule": "IMP-CEMENT", "status": "verified"})
+    assert [f.pk for f, _ in verified.context["items"]] == [finding.pk]
 
 
 def test_completeness_csv_matches_the_table(client, coordinator, checked):
