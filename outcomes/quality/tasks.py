@@ -9,14 +9,15 @@ from outcomes.quality import services
 
 
 @shared_task(
+    bind=True,
     name="quality.run_checks",
     acks_late=True,
     soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
 )
-def run_quality_checks(run_id: int) -> str:
+def run_quality_checks(self, run_id: int) -> str:
     """Run every rule for one run row; a redelivered message finds it claimed and stops."""
-    return services.run_execute(run_id=run_id)
+    return services.run_execute(run_id=run_id, task_id=self.request.id or "")
 
 
 @shared_task(name="quality.nightly_checks")
