@@ -14,8 +14,10 @@ import io
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pandas as pd
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
@@ -77,6 +79,7 @@ def request_run(
     trigger: str = RunTrigger.USER,
 ) -> RunRequest:
     """Queue a run over `scope`, or return the one already pending or running for it."""
+    fail_abandoned()
     active = QualityRun.objects.filter(scope_key=scope.key, status__in=ACTIVE_STATUSES).first()
     if active is not None:
         return RunRequest(active, False)
@@ -96,6 +99,18 @@ def request_run(
 
     transaction.on_commit(lambda: run_quality_checks.delay(run.pk))
     return RunRequest(run, True)
+
+
+def fail_abandoned(now=None) -> int:
+    """A run still active past the task's hard time limit lost its worker or its message:
+    mark it failed, so that it no longer holds its scope's one active slot."""
+    now = now or timezone.now()
+    limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    return QualityRun.objects.filter(status__in=ACTIVE_STATUSES, created_at__lt=now - limit).update(
+        status=RunStatus.FAILED,
+        error="abandoned: no worker finished it within the task time limit",
+        finished_at=now,
+    )
 
 
 def run_request(*, user: AbstractBaseUser, site: Site | None = None) -> RunRequest:

@@ -3,11 +3,13 @@ keep a confirmed value from being flagged until it changes."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal as D
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from outcomes.quality import services
 from outcomes.quality.models import Finding, FindingStatus, QualityRun, Review, SiteResult
@@ -91,6 +93,17 @@ def test_a_second_request_while_one_is_pending_returns_it(coordinator, site_a):
     first = services.run_request(user=coordinator)  # on_commit not run: stays pending
     again = services.run_request(user=coordinator)
     assert again.run.pk == first.run.pk and not again.created
+
+
+def test_an_abandoned_run_no_longer_blocks_its_scope(coordinator, site_a):
+    too_much_cement(site_a)
+    stuck = services.run_request(user=coordinator).run
+    long_ago = timezone.now() - timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 120)
+    QualityRun.objects.filter(pk=stuck.pk).update(status="running", created_at=long_ago)
+    fresh = services.run_request(user=coordinator)
+    stuck.refresh_from_db()
+    assert fresh.created and fresh.run.pk != stuck.pk
+    assert stuck.status == "failed" and "abandoned" in stuck.error
 
 
 def test_nightly_checks_every_site_and_is_scheduled(coordinator, site_a, site_b):
