@@ -1,5 +1,5 @@
-"""A coordinator's pass over the data-quality page in a real browser: check now, the
-tables and charts, the work list, a review kept in history, and the link to the record."""
+"""A pass over the data-quality page in a real browser, as a site's surgeon: check now, the
+tables and charts, the work list, a review kept in history, and the link to the form."""
 
 import re
 from decimal import Decimal
@@ -38,7 +38,7 @@ def surgeon(techniques):
     return member(site, Role.SURGEON, username="surgeon-north")
 
 
-def test_a_coordinator_works_through_the_quality_page(page, surgeon, eager, screenshot):
+def test_a_surgeon_works_through_the_quality_page(page, surgeon, eager, screenshot):
     page.goto("/accounts/login/")
     page.fill("#id_username", surgeon.username)
     page.fill("#id_password", PASSWORD)
