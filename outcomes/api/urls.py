@@ -13,6 +13,11 @@ urlpatterns: list = [
         name="api-quality-completeness",
     ),
     path("quality/findings/", quality.FindingListView.as_view(), name="api-quality-findings"),
+    path(
+        "quality/findings/<int:pk>/review/",
+        quality.FindingReviewView.as_view(),
+        name="api-quality-finding-review",
+    ),
     path("quality/runs/", quality.RunCreateView.as_view(), name="api-quality-runs"),
     path("quality/runs/<int:pk>/", quality.RunDetailView.as_view(), name="api-quality-run"),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from outcomes.quality.models import Finding, QualityRun
+from outcomes.quality.models import Decision, Finding, QualityRun
 
 
 class RuleSerializer(serializers.Serializer):
@@ -71,3 +71,11 @@ class RunSerializer(serializers.ModelSerializer):
 
 class RunRequestSerializer(serializers.Serializer):
     site = serializers.CharField(required=False, allow_blank=True)
+
+
+class ReviewSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    comment = serializers.CharField(max_length=2000)
+    value = serializers.CharField(read_only=True)
+    reviewed_by = serializers.CharField(source="reviewed_by.get_username", read_only=True)
+    reviewed_at = serializers.DateTimeField(read_only=True)

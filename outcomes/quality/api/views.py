@@ -7,6 +7,7 @@ sites a client sees is the registry's visibility rule, as on the page.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
@@ -17,6 +18,7 @@ from rest_framework.views import APIView
 from outcomes.quality import presenters, selectors, services
 from outcomes.quality.api.serializers import (
     FindingSerializer,
+    ReviewSerializer,
     RuleSerializer,
     RunRequestSerializer,
     RunSerializer,
@@ -146,3 +148,24 @@ class RunDetailView(APIView):
         if run is None or not scope_for(user=request.user).covers(run.scope_sites):
             raise Http404("No such run.")
         return Response(RunSerializer(run).data)
+
+
+class FindingReviewView(APIView):
+    """POST `{"decision": "verified" | "will_correct", "comment": "..."}`: the page's review,
+    attributed to the client's user and kept in history."""
+
+    def post(self, request: Request, pk: int) -> Response:
+        finding = selectors.finding_visible(user=request.user, pk=pk)
+        if finding is None:
+            raise NotFound("No such finding.")
+        body = ReviewSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            review = services.finding_review(
+                user=request.user, finding=finding, **body.validated_data
+            )
+        except DjangoPermissionDenied as error:
+            raise PermissionDenied(str(error)) from None
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        return Response(ReviewSerializer(review).data, status=status.HTTP_201_CREATED)

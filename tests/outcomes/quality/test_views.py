@@ -179,3 +179,20 @@ def test_the_api_queues_runs_and_needs_authentication(
     summary = c.get("/api/v1/quality/", {"site": "site-a"}).json()
     assert summary["prom_target_percent"] == 50.0
     assert summary["sites"][0]["findings"]["IMP-CEMENT"] == {"open": 1}
+
+
+def test_a_review_through_the_api_is_attributed_and_scoped(client, coordinator, surgeon_b, checked):
+    finding = Finding.objects.filter(rule="IMP-CEMENT", site__code="site-a").first()
+    url = f"/api/v1/quality/findings/{finding.pk}/review/"
+    outsider = signed_in(client, surgeon_b)
+    assert outsider.post(url, {"decision": "verified", "comment": "x"}).status_code == 404
+    c = signed_in(client, coordinator)
+    bad = c.post(url, {"decision": "maybe", "comment": ""}, content_type="application/json")
+    assert bad.status_code == 400 and set(bad.json()) == {"decision", "comment"}
+    made = c.post(
+        url, {"decision": "will_correct", "comment": "Ask Dr A."}, content_type="application/json"
+    )
+    assert made.status_code == 201 and made.json()["reviewed_by"] == "coordinator"
+    finding.refresh_from_db()
+    assert finding.status == "will_correct"
+    assert Review.objects.get().history.get().history_user == coordinator
