@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from outcomes import cohorts
 from registry.models import Site, Technique
@@ -32,6 +34,9 @@ class Cohort(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Who changed a cohort's definition, when: results name the definition they used.
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
     class Meta:
         ordering = ["name", "id"]
         constraints = [
@@ -47,6 +52,9 @@ class Cohort(models.Model):
         self.filters = cohorts.normalise_filters(self.filters)
         self.definition_hash = cohorts.definition_hash(self.filters, self.rules)
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("outcomes:cohort_detail", args=[self.pk])
 
     @property
     def rules(self) -> dict[str, bool]:
@@ -68,7 +76,9 @@ class Cohort(models.Model):
             .first()
         )
         if duplicate is not None:
-            raise ValidationError(f"You already have this cohort: {duplicate.name}.")
+            raise ValidationError(
+                f"You already have a cohort with this definition: “{duplicate.name}”."
+            )
 
 
 class RunStatus(models.TextChoices):
