@@ -35,6 +35,12 @@ def _replay(user: AbstractBaseUser, key: str, action: str) -> models.Model | Non
     return done.content_type.get_object_for_this_type(pk=done.object_id)
 
 
+def replayed(*, user: AbstractBaseUser, key: str | None, action: str) -> models.Model | None:
+    """The record a key already created for this action, if any (a page checks this before
+    deciding that, say, nothing is left to treat)."""
+    return _replay(user, key, action) if key else None
+
+
 def run_once(
     *, user: AbstractBaseUser, key: str | None, action: str, create: Callable[[], M]
 ) -> tuple[M, bool]:

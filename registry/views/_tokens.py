@@ -14,7 +14,7 @@ import secrets
 from django.contrib import messages
 from django.http import HttpRequest
 
-from registry.services.idempotency import MAX_KEY_LENGTH
+from registry.services.idempotency import MAX_KEY_LENGTH, replayed
 
 TOKEN_FIELD = "idempotency_key"  # noqa: S105 - a field name, not a secret
 
@@ -38,3 +38,14 @@ def note_replay(request: HttpRequest, record) -> bool:
         messages.info(request, "This form was submitted already: here is what it saved.")
         return True
     return False
+
+
+def earlier_submit(request: HttpRequest, action: str):
+    """On a POST whose token already created a record: that record (else None)."""
+    if request.method != "POST":
+        return None
+    record = replayed(user=request.user, key=posted_token(request), action=action)
+    if record is not None:
+        record.replayed = True
+        note_replay(request, record)
+    return record

@@ -15,7 +15,7 @@ from registry.views._access import editable_patient
 from registry.views._case import case_steps
 from registry.views._edit import edit_record
 from registry.views._saving import all_or_nothing
-from registry.views._tokens import form_token, note_replay, posted_token
+from registry.views._tokens import earlier_submit, form_token, note_replay, posted_token
 
 
 @login_required
@@ -23,6 +23,8 @@ from registry.views._tokens import form_token, note_replay, posted_token
 def fractures_create_view(request: HttpRequest, registry_id: str) -> HttpResponse:
     """Case entry, step 2 of 4: several fractured vertebrae on one page, all saved or none."""
     patient = editable_patient(request, registry_id)
+    if earlier_submit(request, "fractures_record") is not None:  # a double click
+        return redirect("patient_detail", registry_id=registry_id)
     recorded = list(patient.fractures.order_by("level"))
     recorded_levels = {f.level for f in recorded}
     posting = request.method == "POST"

@@ -17,7 +17,7 @@ from registry.views._access import editable_patient
 from registry.views._case import case_steps
 from registry.views._edit import edit_record
 from registry.views._saving import all_or_nothing, rebase_conflicts
-from registry.views._tokens import form_token, note_replay, posted_token
+from registry.views._tokens import earlier_submit, form_token, note_replay, posted_token
 
 
 @login_required
@@ -26,6 +26,8 @@ def procedure_create_view(request: HttpRequest, registry_id: str) -> HttpRespons
     """Case entry, step 3 of 4: the procedure and, per treated vertebra, cement, leakage and
     devices; recorded in one go by `procedure_record`."""
     patient = editable_patient(request, registry_id)
+    if earlier_submit(request, "procedure_record") is not None:  # a double click
+        return redirect("patient_detail", registry_id=registry_id)
     fractures = sorted(
         patient.fractures.filter(treatments__isnull=True),
         key=lambda f: vertebrae.level_index(f.level),
