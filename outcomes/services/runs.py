@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 CLAIMED, READING, READ, COMPUTED = 1, 5, 35, 99
 MAX_ERROR_LENGTH = 4000
 PENDING_REQUEUE_AFTER = timedelta(minutes=10)
+RUN_TASK = "outcomes.run_statistics"
 # Worth a retry: the database went away or refused a connection for a moment.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
@@ -120,10 +122,9 @@ def _current_run(key: Mapping[str, Any]) -> StatisticsRun | None:
 def queue_run(run_id: int) -> None:
     """Send the task; if the broker is unreachable the run stays pending and the sweeper
     queues it again, instead of the user's request failing after the row was saved."""
-    from outcomes.tasks import run_statistics  # tasks import services: import here
-
     try:
-        run_statistics.delay(run_id)
+        # By name: tasks import services, never the reverse (an import-linter contract).
+        current_app.tasks[RUN_TASK].delay(run_id)
     except OSError:  # kombu's OperationalError is an OSError: broker down
         logger.exception("could not queue statistics run %s; the sweeper will retry", run_id)
 

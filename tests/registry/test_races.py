@@ -34,7 +34,6 @@ from tests.outcomes.conftest import committed_db  # noqa: F401 - the fixture
 from tests.registry.web_cases import full_case, patient_for
 
 
-
 @pytest.mark.django_db
 def test_the_races_run_on_the_test_database():
     """Also makes pytest-django create the test database for this module alone."""

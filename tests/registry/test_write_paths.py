@@ -171,7 +171,7 @@ def test_a_second_one_year_visit_is_a_duplicate_naming_the_first(site_a, surgeon
 
 
 def test_visit_update_refuses_a_stale_film_and_writes_nothing(site_a, surgeon_a):
-    _, procedure, visit = full_case(site_a, surgeon_a)
+    _, _, visit = full_case(site_a, surgeon_a)
     films = list(visit.radiographs.order_by("pk"))
     services.clinical_update(
         user=surgeon_a, instance=films[1], expected_version=1, data={"lka_degrees": Decimal(5)}
@@ -204,7 +204,7 @@ def test_a_second_withdrawal_is_already_withdrawn(site_a, surgeon_a, site_admin_
 
 
 def test_implausible_heights_are_field_errors_never_a_digits_error(site_a, surgeon_a):
-    _, procedure, visit = full_case(site_a, surgeon_a, levels=("L1",))
+    _, procedure, _ = full_case(site_a, surgeon_a, levels=("L1",))
     level = procedure.treated_levels.get()
     film_row = RadiographicMeasurement(
         visit=one_year(procedure, surgeon_a), **film(level, anterior="80", above="8", below="8")
