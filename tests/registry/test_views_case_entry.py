@@ -183,7 +183,7 @@ def test_heights_suggest_the_grade_warn_on_a_mismatch_and_prefill_the_baseline(p
     # The heights travel in the address to the procedure page, not in the session.
     assert "heights=L1%3A14%2F26%2F26" in response.redirect_chain[-1][0]
     assert 'name="heights" value="L1:14/26/26"' in response.content.decode()
-    assert not any("height" in key for key in client.session)
+    assert not any("height" in key for key, _ in client.session.items())
 
 
 def test_fracture_entry_access(patient, surgeon_b, coordinator):
