@@ -192,6 +192,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "quality.nightly_checks",
         "schedule": crontab(hour=3, minute=15),
     },
+    "quality-dispatch-pending": {"task": "quality.dispatch_pending", "schedule": 60.0},
 }
 
 # Data quality: the share of patients with a baseline and a follow-up ODI the registry aims

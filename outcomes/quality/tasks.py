@@ -25,3 +25,9 @@ def nightly_quality_checks() -> int | None:
     """Beat, nightly: every site's data checked, so the page opens on fresh findings."""
     asked = services.nightly_request()
     return asked.run.pk if asked else None
+
+
+@shared_task(name="quality.dispatch_pending")
+def dispatch_pending_quality_runs() -> int:
+    """Beat, every minute: send again the runs a dead broker left pending."""
+    return services.dispatch_pending()

@@ -3,6 +3,7 @@
 from outcomes.quality.services.reviews import can_review, finding_review
 from outcomes.quality.services.runs import (
     RunRequest,
+    dispatch_pending,
     nightly_request,
     request_run,
     run_execute,
@@ -14,6 +15,7 @@ from outcomes.quality.services.runs import (
 __all__ = [
     "RunRequest",
     "can_review",
+    "dispatch_pending",
     "finding_review",
     "nightly_request",
     "request_run",

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pandas as pd
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from outcomes.quality import completeness
 from outcomes.quality.models import (
@@ -42,6 +44,8 @@ from registry.models import Site
 
 logger = logging.getLogger(__name__)
 
+RUN_TASK = "quality.run_checks"
+REDISPATCH_AFTER = timedelta(minutes=2)
 KEY = ["rule", "record_type", "record_id", "item"]
 _STORED = [
     "site_id",
@@ -95,10 +99,34 @@ def request_run(
     except IntegrityError:  # a concurrent request made it first
         run = QualityRun.objects.get(scope_key=scope.key, status__in=ACTIVE_STATUSES)
         return RunRequest(run, False)
-    from outcomes.quality.tasks import run_quality_checks
-
-    transaction.on_commit(lambda: run_quality_checks.delay(run.pk))
+    transaction.on_commit(lambda: dispatch(run.pk))
     return RunRequest(run, True)
+
+
+def dispatch(run_id: int) -> bool:
+    """Send the run's task (by name: tasks import services, never the reverse). A broker
+    that is down never fails the request: the run stays pending and `dispatch_pending`
+    (beat, every minute) sends it again; the claim makes a duplicate harmless."""
+    try:
+        current_app.tasks[RUN_TASK].apply_async(args=[run_id], retry=False)
+    except (KombuOperationalError, OSError) as error:
+        logger.warning("data-quality run %s not dispatched (%s); it stays pending", run_id, error)
+        return False
+    return True
+
+
+def dispatch_pending(*, now=None) -> int:
+    """The outbox sweep: pending runs older than REDISPATCH_AFTER go to the broker again."""
+    now = now or timezone.now()
+    waiting = QualityRun.objects.filter(
+        status=RunStatus.PENDING, created_at__lt=now - REDISPATCH_AFTER
+    ).values_list("pk", flat=True)
+    sent = 0
+    for run_id in list(waiting):
+        if not dispatch(run_id):
+            break  # the broker is down: the next sweep tries again
+        sent += 1
+    return sent
 
 
 def fail_abandoned(now=None) -> int:

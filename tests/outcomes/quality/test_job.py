@@ -182,3 +182,28 @@ def test_a_review_needs_a_comment_and_a_site_of_the_reviewer(coordinator, surgeo
         services.finding_review(
             user=surgeon_b, finding=finding, decision="verified", comment="not mine"
         )
+
+
+def test_a_dead_broker_never_fails_the_request_and_the_sweep_sends_it_later(
+    coordinator, site_a, monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from outcomes.quality.services import runs
+
+    too_much_cement(site_a)
+    task = runs.current_app.tasks[runs.RUN_TASK]
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(task, "apply_async", down)
+    with django_capture_on_commit_callbacks(execute=True):
+        asked = services.run_request(user=coordinator)
+    asked.run.refresh_from_db()
+    assert asked.run.status == "pending"
+    monkeypatch.undo()
+    later = timezone.now() + runs.REDISPATCH_AFTER + timedelta(seconds=1)
+    assert services.dispatch_pending(now=later) == 1
+    asked.run.refresh_from_db()
+    assert asked.run.status == "done"
