@@ -62,3 +62,18 @@ def refresh_after_changes() -> int:
 def sweep_runs() -> dict[str, int]:
     """Fail runs a dead worker left running; queue again runs the broker never delivered."""
     return services.runs_sweep()
+
+
+@shared_task(name="outcomes.request_dashboard_run")
+def request_dashboard_run(
+    *, cohort_id: int, analysis: str, parameters: dict, site_ids: list[int], user_id: int | None
+) -> int:
+    """A dashboard found its result missing or stale: request a run (fingerprinting the
+    data here, in the worker, not in the page's request)."""
+    return services.dashboard_run_request(
+        cohort_id=cohort_id,
+        analysis=analysis,
+        parameters=parameters,
+        site_ids=site_ids,
+        user_id=user_id,
+    ).pk
