@@ -31,7 +31,7 @@ class PlotlyFinder(BaseFinder):
 
     def find(self, path, find_all=False, **kwargs):
         if path != PLOTLY_JS:
-            return [] if find_all else None
+            return []  # as Django's own finders: an empty list for "not here"
         found = str(PACKAGE_DATA / PLOTLY_JS)
         return [found] if find_all else found
 

@@ -15,6 +15,7 @@ urlpatterns = [
     path("runs/<int:pk>/status/", views.run_status, name="run_status"),
     path("runs/<int:pk>/result/", views.run_result, name="run_result"),
     path("dashboards/", dashboards.index, name="dashboards"),
+    path("dashboards/plotly.css", dashboards.plotly_stylesheet, name="plotly_css"),
     path("dashboards/report/", dashboards.cohort_report, name="dashboard_report"),
     path("dashboards/report.<slug:fmt>", dashboards.cohort_report, name="dashboard_report_file"),
     path("dashboards/<slug:page>/", dashboards.page, name="dashboard"),

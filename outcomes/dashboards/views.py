@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.text import slugify
+from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
 from outcomes import services
@@ -21,6 +22,7 @@ from outcomes.dashboards.cells import min_cell_count
 from outcomes.dashboards.filters import DashboardFilters
 from outcomes.dashboards.pages import PAGES, PageSpec, Panel, build
 from outcomes.dashboards.palette import technique_colours
+from outcomes.dashboards.plotly_css import plotly_css
 from outcomes.dashboards.sources import Source, load, stamps
 from outcomes.dashboards.viewer import Viewer
 from registry import permissions
@@ -273,6 +275,13 @@ def cohort_report(request: HttpRequest, fmt: str = "html") -> HttpResponse:
     else:
         content = report.to_csv(tables).encode()
     return _download(content, f"cohort-report.{fmt}", FORMATS[fmt])
+
+
+@require_GET
+@cache_control(max_age=86400, public=True)
+def plotly_stylesheet(request: HttpRequest) -> HttpResponse:
+    """plotly.js' base CSS as a same-origin stylesheet (see `plotly_css`)."""
+    return HttpResponse(plotly_css(), content_type="text/css; charset=utf-8")
 
 
 def _download(content: bytes, filename: str, content_type: str) -> HttpResponse:
