@@ -281,6 +281,7 @@ class Funnel:
     limits: dict[str, list[float | None]]
     units: list[FunnelUnit]
     withheld: int = 0
+    blocked: str = ""  # why the whole plot is withheld for this viewer
 
 
 def funnels(result: Mapping[str, Any]) -> list[Funnel]:

@@ -85,6 +85,13 @@ class Viewer:
                 others.append(unit)
         funnel.withheld = cells.withhold_units(others)
         funnel.units = kept + others
+        if funnel.withheld == 1:
+            # One withheld site and no second to withhold with it: the registry total minus
+            # what is shown would give it back, so the plot is not shown at all.
+            funnel.blocked = (
+                "Not shown: it would reveal a small cell (fewer than "
+                f"{cells.min_cell_count()} events or non-events) of another site."
+            )
         return funnel
 
 

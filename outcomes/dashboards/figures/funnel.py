@@ -57,6 +57,8 @@ def _limit(funnel: Funnel, key: str, name: str, dash: str, *, legend: bool) -> d
 
 def funnel_plot(funnel: Funnel) -> Chart:
     key, title = f"funnel-{funnel.key}", f"{funnel.label}: funnel plot"
+    if funnel.blocked:
+        return empty_chart(key, title, funnel.blocked)
     shown = [u for u in funnel.units if not u.withheld and u.rate is not None]
     if funnel.rate is None or not shown:
         return empty_chart(key, title, "Too few patients for a funnel plot of this measure.")
