@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from celery import current_app
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import cache
@@ -26,6 +27,7 @@ from outcomes.services.runs import request_run
 
 logger = logging.getLogger(__name__)
 REQUEST_DEBOUNCE_SECONDS = 30
+REQUEST_TASK = "outcomes.request_dashboard_run"
 
 
 def note_site_changed(*, site_id: int, now: datetime | None = None) -> None:
@@ -78,8 +80,6 @@ def dashboard_run_queue(
 ) -> bool:
     """Queue the request of a fresh run once the page's transaction commits; a second page
     view within REQUEST_DEBOUNCE_SECONDS does not queue it again."""
-    from outcomes.tasks import request_dashboard_run  # tasks import services
-
     key = f"dashboard-run:{cohort.pk}:{analysis}:{scope.key}"
     if not cache.add(key, 1, timeout=REQUEST_DEBOUNCE_SECONDS):
         return False
@@ -93,8 +93,10 @@ def dashboard_run_queue(
 
     def send() -> None:
         try:
-            request_dashboard_run.delay(**arguments)
-        except OSError:  # broker down: the next page view asks again
+            # By name: tasks import services, never the reverse. No publish retries: a
+            # page must not hang on a dead broker; the next view asks again.
+            current_app.tasks[REQUEST_TASK].apply_async(kwargs=arguments, retry=False)
+        except OSError:  # kombu's OperationalError is an OSError: broker down
             logger.exception("could not queue a dashboard run request")
             cache.delete(key)
 

@@ -20,7 +20,7 @@ from tests.outcomes.conftest import Level, make_case
 
 pytestmark = pytest.mark.django_db
 
-DASHBOARD = "outcomes.tasks.request_dashboard_run.delay"
+DASHBOARD = "outcomes.tasks.request_dashboard_run.apply_async"
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +66,7 @@ def compute_everything(django_capture_on_commit_callbacks):
     def run_queued(mocked):
         for call in mocked.call_args_list:
             with django_capture_on_commit_callbacks(execute=True):
-                dashboard_run_request(**call.kwargs)
+                dashboard_run_request(**call.kwargs["kwargs"])
 
     return run_queued
 
@@ -101,7 +101,8 @@ def test_a_first_view_queues_a_run_and_computes_nothing(
     assert b"Recomputing" in response.content
     assert not StatisticsRun.objects.exists()  # nothing computed in the request
     analyses = sorted(
-        (c.kwargs["analysis"], len(c.kwargs["site_ids"])) for c in delay.call_args_list
+        (c.kwargs["kwargs"]["analysis"], len(c.kwargs["kwargs"]["site_ids"]))
+        for c in delay.call_args_list
     )
     # own sites, and the registry-wide reference (surgeon A does not see site B)
     assert analyses == [("standard_report", 1), ("standard_report", 2)]
@@ -150,11 +151,11 @@ def test_a_changed_site_makes_the_result_stale_and_recomputing(
     assert b"Recomputing" in response.content and b"stale" in response.content
     assert figures_of(response)  # the last result is still drawn
     # the own run is stale (site A changed), and so is the registry-wide one (it reads A)
-    assert sorted(len(c.kwargs["site_ids"]) for c in delay.call_args_list) == [1, 2]
+    assert sorted(len(c.kwargs["kwargs"]["site_ids"]) for c in delay.call_args_list) == [1, 2]
     # a check that finds the data unchanged marks the run fresh again
     with django_capture_on_commit_callbacks(execute=True):
         for call in delay.call_args_list:
-            dashboard_run_request(**call.kwargs)
+            dashboard_run_request(**call.kwargs["kwargs"])
     cache.clear()
     with mock.patch(DASHBOARD) as delay:
         response = client.get(url("trends"))
