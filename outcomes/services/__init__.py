@@ -16,6 +16,7 @@ from outcomes.services.runs import (
     RunRequest,
     compute,
     compute_run,
+    dispatch_run,
     failure_reason,
     queue_run,
     request_run,
@@ -23,6 +24,7 @@ from outcomes.services.runs import (
     run_execute,
     run_fail,
     run_request,
+    runs_dispatch_pending,
     runs_sweep,
 )
 
@@ -35,6 +37,7 @@ __all__ = [
     "dashboard_cohort",
     "dashboard_run_queue",
     "dashboard_run_request",
+    "dispatch_run",
     "failure_reason",
     "note_data_changed",
     "note_site_changed",
@@ -45,6 +48,7 @@ __all__ = [
     "run_execute",
     "run_fail",
     "run_request",
+    "runs_dispatch_pending",
     "runs_sweep",
     "standard_reports_refresh",
 ]
