@@ -8,7 +8,6 @@ workers, PRODUCTION=1 the hardened deployment settings. Every variable is listed
 from pathlib import Path
 
 import dj_database_url
-import plotly
 from celery.schedules import crontab
 
 from registry.env import env_bool, env_int, env_list, env_required, env_str
@@ -120,10 +119,12 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [
-    BASE_DIR / "static",
-    # plotly.js from the installed plotly package, served at /static/plotly/plotly.min.js
-    ("plotly", Path(plotly.__file__).resolve().parent / "package_data"),
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # plotly.min.js straight from the installed plotly package (outcomes/staticfinders.py)
+    "outcomes.staticfinders.PlotlyFinder",
 ]
 # Outside production whitenoise serves straight from the apps' static folders (no collectstatic).
 WHITENOISE_USE_FINDERS = not PRODUCTION

@@ -1,12 +1,13 @@
 """Plotly figures (plain JSON: data + layout) built from the page's rows, no queries.
 
-The template puts each figure in `<script type="application/json">` and the static
-`quality/charts.js` draws it with plotly.js served from the plotly package. When the
-dashboards' figure conventions land (issue 10), these builders move onto them.
+The dashboards' conventions: the template puts each figure in `<script type="application/json">`
+and `outcomes/static/outcomes/dashboards.js` draws every `[data-figure]` with plotly.js served
+from the plotly package; colours are the dashboards' Okabe-Ito palette.
 """
 
 from __future__ import annotations
 
+from outcomes.dashboards.palette import OKABE_ITO, REFERENCE
 from outcomes.quality.presenters import (
     ALL_SITES,
     TIMEPOINT_LABELS,
@@ -16,14 +17,19 @@ from outcomes.quality.presenters import (
 )
 
 # Colour-blind-safe (Okabe-Ito), in site order.
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442"]
+PALETTE = OKABE_ITO
 _LAYOUT = {
+    "height": 360,
+    "autosize": True,
     "margin": {"l": 60, "r": 20, "t": 40, "b": 60},
     "legend": {"orientation": "h", "y": -0.2},
     "font": {"family": "system-ui, sans-serif", "size": 13},
     "paper_bgcolor": "rgba(0,0,0,0)",
     "plot_bgcolor": "rgba(0,0,0,0)",
 }
+
+
+CONFIG = {"displaylogo": False, "responsive": True}
 
 
 def _colour(i: int) -> str:
@@ -54,7 +60,7 @@ def completion_figure(rows: list[CompletenessRow]) -> dict:
         "barmode": "group",
         "yaxis": {"title": {"text": "recorded of due (%)"}, "range": [0, 100]},
     }
-    return {"data": data, "layout": layout}
+    return {"data": data, "layout": layout, "config": CONFIG}
 
 
 def prom_figure(rows: list[PromRow], target: float) -> dict:
@@ -75,7 +81,7 @@ def prom_figure(rows: list[PromRow], target: float) -> dict:
             "name": f"target {target:g} %",
             "x": [row.site for row in mine],
             "y": [target] * len(mine),
-            "line": {"color": "#444", "dash": "dash"},
+            "line": {"color": REFERENCE, "dash": "dash"},
         },
     ]
     layout = {
@@ -83,7 +89,7 @@ def prom_figure(rows: list[PromRow], target: float) -> dict:
         "title": {"text": "PROM completion (baseline and follow-up ODI)"},
         "yaxis": {"title": {"text": "patients (%)"}, "range": [0, 100]},
     }
-    return {"data": data, "layout": layout}
+    return {"data": data, "layout": layout, "config": CONFIG}
 
 
 def missing_items_figure(rules: list[RuleRow], site_names: list[str]) -> dict:
@@ -108,4 +114,4 @@ def missing_items_figure(rules: list[RuleRow], site_names: list[str]) -> dict:
         "xaxis": {"title": {"text": "records"}},
         "yaxis": {"autorange": "reversed"},
     }
-    return {"data": data, "layout": layout}
+    return {"data": data, "layout": layout, "config": CONFIG}

@@ -48,7 +48,7 @@ def test_overview_shows_stored_results_of_the_users_sites(client, coordinator, c
     assert "Hospital A" in html and "Hospital B" in html
     assert 'data-figure="quality-completion"' in html
     assert 'id="quality-completion" type="application/json"' in html
-    assert "plotly/plotly.min.js" in html and "quality/charts.js" in html
+    assert "/static/plotly.min.js" in html and "outcomes/dashboards.js" in html
     assert 'href="/quality/"' in html  # the navigation entry
     rules = {row.code: row for row in response.context["rules"]}
     assert rules["IMP-CEMENT"].open == 5 and rules["IMP-CEMENT"].by_site == [2, 3]
