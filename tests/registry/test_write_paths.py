@@ -375,3 +375,10 @@ def test_procedure_update_refuses_a_stale_level_and_writes_nothing(site_a, surge
     procedure.refresh_from_db()
     levels[0].refresh_from_db()
     assert procedure.operation_time_min is None and levels[0].devices_used == 2
+
+
+def test_nul_in_a_query_string_is_ignored_not_a_500(site_a, surgeon_a):
+    patient_for(site_a, surgeon_a)
+    client = signed_in(surgeon_a)
+    assert client.get("/patients/", {"q": "Do\x00e"}).status_code == 200
+    assert client.get("/worklist/", {"site": "\x00", "tab": "\x00"}).status_code == 200
