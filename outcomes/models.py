@@ -192,3 +192,9 @@ class PendingRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} changed at {self.last_change_at:%Y-%m-%d %H:%M}"
+
+
+# Exports (outcomes/exports/models.py) are models of this app.
+from outcomes.exports.models import Export, ExportSubject  # noqa: E402
+
+__all__ = ["Cohort", "Export", "ExportSubject", "PendingRefresh", "StatisticsRun"]

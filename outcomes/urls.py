@@ -1,6 +1,7 @@
 from django.urls import path
 
 from outcomes import views
+from outcomes.exports import views as export_views
 
 app_name = "outcomes"
 
@@ -13,4 +14,10 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/status/", views.run_status, name="run_status"),
     path("runs/<int:pk>/result/", views.run_result, name="run_result"),
+    path("exports/", export_views.export_list, name="export_list"),
+    path("exports/<int:pk>/", export_views.export_detail, name="export_detail"),
+    path("exports/<int:pk>/status/", export_views.export_status, name="export_status"),
+    path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
+    path("dictionary/", export_views.dictionary, name="dictionary"),
+    path("dictionary.csv", export_views.dictionary_csv, name="dictionary_csv"),
 ]

@@ -164,7 +164,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "outcomes-refresh-after-changes": {"task": "outcomes.refresh_after_changes", "schedule": 60.0},
     "outcomes-sweep-runs": {"task": "outcomes.sweep_runs", "schedule": 300.0},
+    "outcomes-expire-exports": {"task": "outcomes.expire_exports", "schedule": 900.0},
 }
+
+# Cohort exports (outcomes/exports): where the zips are kept and for how long.
+EXPORT_ROOT = Path(env_str("EXPORT_ROOT", str(BASE_DIR / "var" / "exports")))
+EXPORT_EXPIRY_HOURS = env_int("EXPORT_EXPIRY_HOURS", 72, minimum=1)
 
 LOGGING = {
     "version": 1,
