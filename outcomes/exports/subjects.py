@@ -91,7 +91,7 @@ def _insert_select(export: Export, cases: QuerySet, keys: Keys, shifted: bool) -
     digest = _sql_hmac("c.patient_id")
     shift = (
         f"((get_byte({digest}, 0) * 65536 + get_byte({digest}, 1) * 256"
-        f" + get_byte({digest}, 2)) % {SHIFT_DAYS})"
+        f" + get_byte({digest}, 2)) %% {SHIFT_DAYS})"
     )
     shift_params = [shift_outer, shift_inner] * 3 if shifted else []
     table = ExportSubject._meta.db_table
