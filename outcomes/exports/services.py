@@ -52,6 +52,8 @@ def export_request(
     """Record an export request and queue its job; errors name the field they concern."""
     if not access.may_export(user):
         raise PermissionDenied("Only research coordinators and site administrators export.")
+    if level == Level.IDENTIFIED and not access.export_scope(user=user, level=level).site_ids:
+        raise PermissionDenied("Identified exports are for site administrators only.")
     errors: dict[str, str] = {}
     if format not in ExportFormat.values:
         errors["format"] = f"Choose one of: {', '.join(ExportFormat.values)}."
@@ -77,8 +79,6 @@ def export_request(
         raise ValidationError(errors)
     scope = access.export_scope(user=user, level=level)
     if level == Level.IDENTIFIED:
-        if not scope.site_ids:
-            raise PermissionDenied("Identified exports are for site administrators only.")
         outside = sorted(set(filters["sites"]) - set(access.site_codes(scope)))
         if outside:
             raise ValidationError(

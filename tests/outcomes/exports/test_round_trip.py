@@ -174,7 +174,9 @@ def _decoded(frame: pd.DataFrame, meta, variables) -> pd.DataFrame:
             labels = meta.variable_value_labels[v.name]
             to_code = {label: code for code, label in v.codes}
             out[v.name] = frame[v.name].map(
-                lambda n: None if _missing(n) else to_code[labels[int(n)]]
+                lambda n, to_code=to_code, labels=labels: (
+                    None if _missing(n) else to_code[labels[int(n)]]
+                )
             )
     return out
 
@@ -186,7 +188,11 @@ def _unlabelled(frame: pd.DataFrame, variables) -> pd.DataFrame:
         if v.kind in (Kind.CODE, Kind.BOOLEAN):
             to_code = {label: code for code, label in v.codes}
             convert = int if v.kind is Kind.BOOLEAN else str
-            out[v.name] = frame[v.name].map(lambda x: None if _missing(x) else convert(to_code[x]))
+            out[v.name] = frame[v.name].map(
+                lambda x, to_code=to_code, convert=convert: (
+                    None if _missing(x) else convert(to_code[x])
+                )
+            )
     return out
 
 
