@@ -27,8 +27,10 @@ NOTE, EVENT_TEXT, WITHDRAWAL = "NOTE-SECRET-4471", "DESC-SECRET-8812", "WITHDRAW
 
 
 @pytest.fixture(autouse=True)
-def export_root(tmp_path, settings):
+def export_root(tmp_path, settings, monkeypatch):
+    """Zips under the test's folder, here and in a worker process the test starts."""
     settings.EXPORT_ROOT = tmp_path / "exports"
+    monkeypatch.setenv("EXPORT_ROOT", str(settings.EXPORT_ROOT))
     return settings.EXPORT_ROOT
 
 
