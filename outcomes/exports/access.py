@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
@@ -45,18 +47,24 @@ def exports_of(*, user: AbstractBaseUser) -> QuerySet[Export]:
     return Export.objects.filter(owner=user).select_related("cohort")
 
 
-def download_refusal(*, user: AbstractBaseUser, export: Export) -> str | None:
+@dataclass(frozen=True)
+class Refusal:
+    status: int  # the HTTP status that says it: 403 forbidden, 410 expired, 409 not ready
+    reason: str
+
+
+def download_refusal(*, user: AbstractBaseUser, export: Export) -> Refusal | None:
     """Why `user` may not download `export` now, or None when they may."""
     if export.owner_id != user.pk:
-        return "Only the person who made an export may download it."
+        return Refusal(403, "Only the person who made an export may download it.")
     if not can_export(user):
-        return "You may no longer export data."
+        return Refusal(403, "You may no longer export data.")
     if export.level == Level.IDENTIFIED and not all(
         can_export_identified(user, site) for site in export.scope_sites
     ):
-        return "You are no longer a site administrator of every site in this export."
+        return Refusal(403, "You no longer administer every site in this export.")
     if export.is_expired():
-        return "This export has expired and its file was deleted."
+        return Refusal(410, "This export has expired and its file was deleted.")
     if export.status != ExportStatus.DONE:
-        return "This export is not ready."
+        return Refusal(409, "This export is not ready.")
     return None

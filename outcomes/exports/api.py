@@ -128,10 +128,7 @@ class ExportDownload(GenericAPIView):
         export = self.get_object()
         refusal = access.download_refusal(user=request.user, export=export)
         if refusal:
-            code = status.HTTP_410_GONE if export.is_expired() else status.HTTP_409_CONFLICT
-            if refusal.startswith("You"):
-                code = status.HTTP_403_FORBIDDEN
-            return Response({"detail": refusal}, status=code)
+            return Response({"detail": refusal.reason}, status=refusal.status)
         path = services.export_file(export)
         if not path.exists():
             return Response({"detail": "The export file is gone."}, status=status.HTTP_410_GONE)

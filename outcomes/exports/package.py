@@ -12,6 +12,7 @@ from pathlib import Path
 from zipfile import ZIP_DEFLATED, ZipFile
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from outcomes import cohorts
 from outcomes.dictionary import TABLES, Level, dictionary_csv_lines, table
@@ -106,8 +107,6 @@ def build_package(export: Export, path: Path, step: Step) -> dict[str, int]:
 
 
 def readme(export: Export, counts: dict[str, int], now: datetime | None = None) -> str:
-    from django.utils import timezone
-
     now = now or timezone.now()
     extension = EXTENSIONS[export.format]
     level = Level(export.level)

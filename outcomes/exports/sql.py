@@ -104,7 +104,7 @@ class Context:
     def alias(self, variable: Variable) -> str:
         alias = _ALIASES[variable.model]
         if variable.model in _PER_VISIT and variable.timepoint:
-            return f"{alias}_{variable.timepoint.lower()}"
+            return f"{alias}_{variable.timepoint}"
         return alias
 
     def column(self, variable: Variable) -> str:
