@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -112,10 +113,12 @@ def export_request(
     return export
 
 
-def queue_export(export_id: int) -> None:
-    from outcomes.tasks import build_export
+BUILD_TASK = "outcomes.build_export"
 
-    build_export.delay(export_id)
+
+def queue_export(export_id: int) -> None:
+    """Queue the build by the task's name: tasks call services, never the reverse."""
+    current_app.tasks[BUILD_TASK].delay(export_id)
 
 
 def export_claim(*, export_id: int, task_id: str) -> bool:
