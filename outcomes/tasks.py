@@ -92,6 +92,21 @@ def dispatch_on_worker_start(sender=None, **kwargs) -> None:
         logger.exception("could not dispatch pending statistics runs at worker start")
 
 
+@shared_task(name="outcomes.request_dashboard_run")
+def request_dashboard_run(
+    *, cohort_id: int, analysis: str, parameters: dict, site_ids: list[int], user_id: int | None
+) -> int:
+    """A dashboard found its result missing or stale: request a run (fingerprinting the
+    data here, in the worker, not in the page's request)."""
+    return services.dashboard_run_request(
+        cohort_id=cohort_id,
+        analysis=analysis,
+        parameters=parameters,
+        site_ids=site_ids,
+        user_id=user_id,
+    ).pk
+
+
 @shared_task(
     bind=True,
     name="outcomes.build_export",
