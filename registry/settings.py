@@ -189,12 +189,17 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "outcomes.dispatch_pending_runs",
         "schedule": env_int("RUN_DISPATCH_EVERY_SECONDS", 30, minimum=1),
     },
+    "outcomes-expire-exports": {"task": "outcomes.expire_exports", "schedule": 900.0},
     "quality-nightly-checks": {
         "task": "quality.nightly_checks",
         "schedule": crontab(hour=3, minute=15),
     },
     "quality-dispatch-pending": {"task": "quality.dispatch_pending", "schedule": 60.0},
 }
+
+# Cohort exports (outcomes/exports): where the zips are kept and for how long.
+EXPORT_ROOT = Path(env_str("EXPORT_ROOT", str(BASE_DIR / "var" / "exports")))
+EXPORT_EXPIRY_HOURS = env_int("EXPORT_EXPIRY_HOURS", 72, minimum=1)
 
 # Data quality: the share of patients with a baseline and a follow-up ODI the registry aims
 # for (the US quality measure for ODI follow-up uses 50 %).
