@@ -192,3 +192,18 @@ class PendingRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} changed at {self.last_change_at:%Y-%m-%d %H:%M}"
+
+
+class SiteDataClock(models.Model):
+    """When a site's clinical data last changed (any write announced by the registry).
+
+    A stored result whose run started before this moment, for a scope including the site,
+    may be stale. Reading it costs one indexed row per site, whatever the cohort's size,
+    where the data version (a fingerprint of the rows) grows with the cohort.
+    """
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.site_id} changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"

@@ -3,6 +3,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from registry.models import (
     AdverseEvent,
+    ApiToken,
     FollowUpVisit,
     Fracture,
     Patient,
@@ -136,3 +137,26 @@ class RadiographicMeasurementAdmin(SimpleHistoryAdmin):
     raw_id_fields = ["visit", "treated_level"]
     readonly_fields = ["rfvh_percent"]
     show_full_result_count = False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Administrators see and revoke (delete) any token; keys are made only by their owner
+    (the tokens page) or `manage.py create_api_token`, since the key is shown once."""
+
+    list_display = ["name", "user", "token_key", "scope", "deidentified", "created", "expiry"]
+    list_filter = ["scope", "deidentified"]
+    search_fields = ["name", "user__username", "token_key"]
+    list_select_related = ["user"]
+    readonly_fields = ["digest", "token_key", "user", "created"]
+    fields = ["name", "user", "token_key", "scope", "deidentified", "created", "expiry"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        count = queryset.count()
+        queryset.delete()
+        self.message_user(request, f"{count} token(s) revoked.")

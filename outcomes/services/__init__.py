@@ -1,6 +1,6 @@
 """Writes of the outcomes app: cohorts, statistics runs and their refresh."""
 
-from outcomes.services.cohorts import cohort_create, cohort_update
+from outcomes.services.cohorts import cohort_create, cohort_delete, cohort_update
 from outcomes.services.refresh import (
     note_data_changed,
     refresh_changed_sites,
@@ -23,6 +23,7 @@ from outcomes.services.runs import (
 __all__ = [
     "RunRequest",
     "cohort_create",
+    "cohort_delete",
     "cohort_update",
     "compute",
     "compute_run",

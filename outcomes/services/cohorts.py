@@ -57,3 +57,10 @@ def cohort_update(*, user: AbstractBaseUser, cohort: Cohort, data: Mapping[str, 
         locked.full_clean()
         locked.save()
     return locked
+
+
+def cohort_delete(*, user: AbstractBaseUser, cohort: Cohort) -> None:
+    """Remove a cohort definition and its runs (aggregates, not clinical data): owner only."""
+    if not cohort_editable_by(user=user, cohort=cohort):
+        raise PermissionDenied("Only the owner may delete this cohort.")
+    cohort.delete()
