@@ -36,8 +36,14 @@ def _twin(block: dict[str, Any] | None) -> dict[str, Any] | None:
     return {"test": block.get("test"), "statistic": block.get("statistic"), "p": block.get("p")}
 
 
+def _part(result: dict[str, Any], name: str) -> dict[str, Any]:
+    """The analysis' own body, or its part inside a standard report."""
+    body = result.get("body") or {}
+    return body.get(name, body) if result.get("analysis") == "standard_report" else body
+
+
 def _trajectory(result: dict[str, Any], key: str) -> dict[str, Any]:
-    for outcome in result.get("body", {}).get("trajectories", {}).get("outcomes", []):
+    for outcome in _part(result, "trajectories").get("outcomes", []):
         if outcome.get("key") == key:
             return outcome
     raise NotInResult(key)
@@ -103,8 +109,8 @@ def outcome_aggregate(result: dict[str, Any], metric: str) -> dict[str, Any]:
 
 
 def _rate_block(result: dict[str, Any], event: str, kind: str | None, unit: str) -> dict:
-    rates = result.get("body", {}).get("rates")
-    if not rates:
+    rates = _part(result, "rates")
+    if "leakage" not in rates:
         raise NotInResult("rates")
     # The stored rows carry labels, not codes: their order is fixed by the rates analysis
     # (outcomes/analyses/rates.py), which is what these indexes follow.
@@ -150,7 +156,7 @@ def rate_aggregate(
 
 
 def table1_aggregate(result: dict[str, Any]) -> dict[str, Any]:
-    table = result.get("body", {}).get("table1")
+    table = _part(result, "table1").get("table")
     if not table:
         raise NotInResult("table1")
     return dict(table)

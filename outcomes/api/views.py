@@ -17,7 +17,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from outcomes import services
-from outcomes.analyses import STANDARD_REPORT
 from outcomes.api import aggregates, serializers, small_cells
 from outcomes.api.queries import cohort_for_query
 from outcomes.api.results import (
@@ -183,7 +182,7 @@ class AggregateView(APIView):
 
     permission_classes = [TokenScope, CanRunStatistics]
     query_serializer: ClassVar[type]
-    analysis: ClassVar[str] = STANDARD_REPORT
+    analysis: ClassVar[str]
 
     def parameters(self, query: dict[str, Any]) -> dict[str, Any]:
         return {}
@@ -231,6 +230,7 @@ def _aggregate_schema(query, response):
 
 class OutcomesAggregateView(AggregateView):
     query_serializer = serializers.OutcomesQuerySerializer
+    analysis = "trajectories"  # every outcome in one run: one stored result serves all metrics
 
     @_aggregate_schema(serializers.OutcomesQuerySerializer, serializers.OutcomesAggregateSerializer)
     def get(self, request):
@@ -244,6 +244,7 @@ class OutcomesAggregateView(AggregateView):
 
 class RatesAggregateView(AggregateView):
     query_serializer = serializers.RatesQuerySerializer
+    analysis = "rates"
 
     @_aggregate_schema(serializers.RatesQuerySerializer, serializers.RatesAggregateSerializer)
     def get(self, request):
@@ -256,6 +257,7 @@ class RatesAggregateView(AggregateView):
 
 class Table1AggregateView(AggregateView):
     query_serializer = serializers.CohortQuerySerializer
+    analysis = "table1"
 
     @_aggregate_schema(serializers.CohortQuerySerializer, serializers.TableAggregateSerializer)
     def get(self, request):

@@ -45,3 +45,13 @@ def api_site_admin_a(site_admin_a):
 @pytest.fixture
 def api_read_only_a(surgeon_a):
     return token_client(surgeon_a, scope=TokenScope.READ)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_budget():
+    """Throttle counters live in the cache: each test starts with a full budget."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
