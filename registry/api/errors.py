@@ -13,6 +13,8 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import DataError, IntegrityError
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -92,3 +94,9 @@ def exception_handler(exc, context):
             status=status.HTTP_400_BAD_REQUEST,
         )
     return None
+
+
+@csrf_exempt  # nothing to protect: it only answers 404, whatever the method
+def not_found(request, *args, **kwargs):
+    """Any /api/ path no route matched: a JSON 404 like the API's own, never an HTML page."""
+    return JsonResponse({"detail": "Not found."}, status=404)
