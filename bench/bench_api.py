@@ -32,6 +32,7 @@ P95_RATIO_TARGET = 2.0
 SIZE_TOLERANCE = 0.20
 PAGE_TARGET_MS = 100.0
 SMALL_COHORT = 1000
+ROUNDS = 4
 
 
 def _env_int(name: str, default: int) -> int:
@@ -160,10 +161,17 @@ def load(base: str, path: str, params: dict | None, headers: dict, requests: int
 # --- records pages, in-process ----------------------------------------------------------------
 
 
+def _counting(seen: list):
+    def wrapper(execute, sql, params, many, context):
+        seen.append(sql)
+        return execute(sql, params, many, context)
+
+    return wrapper
+
+
 def records_pages(key: str) -> list[tuple[str, float, int, int]]:
     from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_AUTHORIZATION=f"Token {key}")
     rows = []
@@ -172,9 +180,10 @@ def records_pages(key: str) -> list[tuple[str, float, int, int]]:
         deep = first
         for _ in range(20):  # twenty pages in: the cursor, not an OFFSET
             deep = client.get(deep.json()["next"])
-        with CaptureQueriesContext(connection) as first_queries:
+        first_queries, deep_queries = [], []
+        with connection.execute_wrapper(_counting(first_queries)):
             client.get(path)
-        with CaptureQueriesContext(connection) as deep_queries:
+        with connection.execute_wrapper(_counting(deep_queries)):
             client.get(deep.json()["next"])
         times = []
         for _ in range(9):
@@ -196,28 +205,40 @@ def main() -> int:
     os.environ["DEBUG"] = "0"
     os.environ["API_THROTTLE_RATE"] = "100000000/1m"
     django.setup()
+    import logging
+
     from django.conf import settings
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request otherwise
 
     settings.ALLOWED_HOSTS = ["*"]
     prepared = prepare()
     requests = _env_int("BENCH_API_REQUESTS", 40)
     headers = {"Authorization": f"Token {prepared['key']}"}
     server, base = start_gunicorn(url)
+    scenarios = {
+        "bare": (f"/bench/bare/{prepared['runs']['whole'].pk}/", None, {}),
+        "whole": ("/api/v1/aggregates/outcomes/", prepared["queries"]["whole"], headers),
+        "small": ("/api/v1/aggregates/outcomes/", prepared["queries"]["small"], headers),
+    }
+    times: dict[str, list[float]] = {name: [] for name in scenarios}
     try:
-        bare = load(base, f"/bench/bare/{prepared['runs']['whole'].pk}/", None, {}, requests)
-        whole = load(
-            base, "/api/v1/aggregates/outcomes/", prepared["queries"]["whole"], headers, requests
-        )
-        small = load(
-            base, "/api/v1/aggregates/outcomes/", prepared["queries"]["small"], headers, requests
-        )
+        # Interleaved rounds: a load that changes while the bench runs (a shared machine)
+        # weighs on the three alike instead of on whichever happened to run then.
+        for _ in range(ROUNDS):
+            for name, (path, params, with_headers) in scenarios.items():
+                times[name] += load(base, path, params, with_headers, max(1, requests // ROUNDS))
     finally:
         server.terminate()
         server.wait(timeout=30)
+    bare, whole, small = times["bare"], times["whole"], times["small"]
     p95 = {"bare": _p95(bare), "whole": _p95(whole), "small": _p95(small)}
     versus_bare = p95["whole"] / p95["bare"]
     versus_small = p95["whole"] / p95["small"]
-    print(f"\n{CLIENTS} clients x {requests} GETs each, gunicorn 4 workers x 4 threads, loopback")
+    print(
+        f"\n{CLIENTS} clients x {len(bare) // CLIENTS} GETs each, "
+        "gunicorn 4 workers x 4 threads, loopback"
+    )
     print(f"{'GET':<58} {'p50 ms':>8} {'p95 ms':>8}")
     for label, times in (
         ("bare view, stored JSON (whole cohort)", bare),

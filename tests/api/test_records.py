@@ -130,7 +130,6 @@ def test_duplicate_is_409_and_idempotency_key_replays(api_surgeon_a, site_a):
 
 def test_procedure_with_levels_and_visit_with_radiographs(api_surgeon_a, cases, surgeon_a):
     case = cases[0]
-    fracture = case.level.fracture
     from tests.factories import FractureFactory
 
     second = FractureFactory(patient=case.patient, level="L2")
@@ -178,7 +177,6 @@ def test_procedure_with_levels_and_visit_with_radiographs(api_surgeon_a, cases, 
     foreign = cases[1].level.fracture.pk
     body["levels"] = [{"fracture": foreign}]
     assert api_surgeon_a.post("/api/v1/procedures/", body, format="json").status_code == 400
-    del fracture
 
 
 def test_adverse_event_and_fracture_creates(api_surgeon_a, cases):

@@ -24,10 +24,28 @@ def test_a_small_count_and_its_complement_are_withheld_zero_is_shown():
 def test_a_small_group_hides_its_summary_and_the_total_that_would_reveal_it():
     part = {
         "summaries": [
-            {"technique": "PKP", "timepoint": "12w", "n": 3, "mean": 2.0, "sd": 1.0,
-             "median": 2.0, "q1": 1.0, "q3": 3.0, "ci95": [1, 3]},
-            {"technique": "VBS", "timepoint": "12w", "n": 40, "mean": 3.0, "sd": 1.0,
-             "median": 3.0, "q1": 2.0, "q3": 4.0, "ci95": [2.7, 3.3]},
+            {
+                "technique": "PKP",
+                "timepoint": "12w",
+                "n": 3,
+                "mean": 2.0,
+                "sd": 1.0,
+                "median": 2.0,
+                "q1": 1.0,
+                "q3": 3.0,
+                "ci95": [1, 3],
+            },
+            {
+                "technique": "VBS",
+                "timepoint": "12w",
+                "n": 40,
+                "mean": 3.0,
+                "sd": 1.0,
+                "median": 3.0,
+                "q1": 2.0,
+                "q3": 4.0,
+                "ci95": [2.7, 3.3],
+            },
         ],
         "comparisons": [{"timepoint": "12w", "of": "value", "n": 43}],
     }
@@ -40,7 +58,11 @@ def test_a_small_group_hides_its_summary_and_the_total_that_would_reveal_it():
 def _table(cells_by_category):
     columns = ["Overall", "PKP", "VBS", "P-value", "Test", "Missing"]
     rows = [
-        {"variable": "ASA class", "category": category, "cells": dict(zip(columns, cells))}
+        {
+            "variable": "ASA class",
+            "category": category,
+            "cells": dict(zip(columns, cells, strict=False)),
+        }
         for category, cells in cells_by_category.items()
     ]
     return {"title": "Table 1", "columns": columns, "rows": rows}
@@ -70,9 +92,19 @@ def test_whole_results_have_small_counts_withheld_everywhere():
             "leakage": [
                 {
                     "rates": [
-                        {"group": "PKP", "events": 2, "n": 60, "text": "2/60 (3.3%)",
-                         "proportion": {"count": 2, "n": 60, "proportion": 0.033,
-                                        "ci_low": 0.01, "ci_high": 0.1}},
+                        {
+                            "group": "PKP",
+                            "events": 2,
+                            "n": 60,
+                            "text": "2/60 (3.3%)",
+                            "proportion": {
+                                "count": 2,
+                                "n": 60,
+                                "proportion": 0.033,
+                                "ci_low": 0.01,
+                                "ci_high": 0.1,
+                            },
+                        },
                     ],
                     "comparison": {"observed": [[2, 58], [10, 40]], "expected": [[1, 1]]},
                 }
