@@ -11,8 +11,6 @@ from typing import TypeVar
 from django.db import models
 from rest_framework.exceptions import APIException, ValidationError
 
-from registry.services.idempotency import run_once
-
 M = TypeVar("M", bound=models.Model)
 _VERSION_TAG = re.compile(
     r'^(?:W/)?"(?P<model>[a-z]+)-(?P<pk>\d+)-v(?P<version>\d+)(?:-c[0-9a-f]+)?"$'
@@ -75,7 +73,9 @@ def idempotency_key(request) -> str | None:
     return key or None
 
 
-def create_once(request, *, action: str, create: Callable[[], M]) -> tuple[M, bool]:
-    """The one place the API runs a create under its Idempotency-Key: a retried POST
-    returns the record the first one created (`created` is False then)."""
-    return run_once(user=request.user, key=idempotency_key(request), action=action, create=create)
+def create_once(request, *, create: Callable[..., M]) -> tuple[M, bool]:
+    """Call a create service with the request's Idempotency-Key (every create service takes
+    `idempotency_key`): a retried POST gets the record the first one created, marked
+    `replayed` by the service (`created` is False then)."""
+    record = create(idempotency_key=idempotency_key(request))
+    return record, not getattr(record, "replayed", False)

@@ -1,7 +1,9 @@
 """One place that turns service errors into HTTP answers, so no view maps them itself.
 
 - Django ValidationError (the services' field-level errors) -> 400 {field: [messages]};
-  a duplicate (unique constraint, sequential or raced) -> 409 with the same messages.
+  PartError (one part of a composite write) -> 400 nested under the part with its index;
+  DuplicateError (the record exists, sequential or raced) -> 409 with the same messages
+  and the existing record's type and id.
 - ConflictError (a stale version) -> 412 with the fields that changed and the current ETag.
 - PermissionDenied -> 403, Http404 -> 404 (DRF), invalid values the database refuses -> 400.
 """
@@ -20,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from registry.services import ConflictError
+from registry.services import ConflictError, DuplicateError, PartError
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +76,17 @@ def exception_handler(exc, context):
 
         response["ETag"] = etag_of(exc.instance)
         return response
+    if isinstance(exc, DuplicateError):
+        set_rollback()
+        body = field_errors(exc)
+        existing = exc.existing
+        body["existing"] = {"type": existing._meta.model_name, "id": existing.pk}
+        return Response(body, status=status.HTTP_409_CONFLICT)
+    if isinstance(exc, PartError):
+        # The error of one part of a composite write: nested under the part, with its index.
+        set_rollback()
+        errors = {exc.part: [{"index": exc.index, **field_errors(exc.error)}]}
+        return Response(errors, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ValidationError):
         set_rollback()
         code = status.HTTP_409_CONFLICT if _is_duplicate(exc) else status.HTTP_400_BAD_REQUEST

@@ -59,9 +59,8 @@ class WithdrawPermission(BasePermission):
     message = "Only a site administrator of this patient's site can withdraw a patient."
 
     def has_object_permission(self, request, view, obj) -> bool:
-        if obj.is_withdrawn:
-            return True  # the view answers 409 "already withdrawn"
-        return permissions.can_withdraw(request.user, obj)
+        # Withdrawn already: the service answers (409); otherwise the role at its site.
+        return permissions.can_withdraw_at_site(request.user, obj.site_id)
 
 
 class CanRunStatistics(BasePermission):

@@ -169,9 +169,10 @@ def test_procedure_with_levels_and_visit_with_radiographs(api_surgeon_a, cases, 
     assert response.status_code == 201, response.json()
     assert response.json()["odi_percent"] == 40.0
     assert response.json()["radiographs"][0]["rfvh_percent"] == pytest.approx(76.92)
-    # A second 2-week visit of the same procedure: refused, one visit stays.
+    # A second 2-week visit of the same procedure: a duplicate, naming the first.
     again = api_surgeon_a.post("/api/v1/visits/", {**visit, "radiographs": []}, format="json")
-    assert again.status_code in (400, 409) and again.json()
+    assert again.status_code == 409
+    assert again.json()["existing"] == {"type": "followupvisit", "id": response.json()["id"]}
     assert FollowUpVisit.objects.filter(procedure=procedure, timepoint="2w").count() == 1
     # A fracture of another patient is not accepted as a treated level.
     foreign = cases[1].level.fracture.pk
@@ -198,11 +199,11 @@ def test_adverse_event_and_fracture_creates(api_surgeon_a, cases):
     # The same vertebra and episode again: a duplicate, 409 with the message.
     duplicate = api_surgeon_a.post("/api/v1/fractures/", fracture, format="json")
     assert duplicate.status_code == 409
-    assert duplicate.json()["non_field_errors"]
+    assert duplicate.json()["existing"]["type"] == "fracture"
     # The same vertebra and episode again: a duplicate, 409 with the field message.
     duplicate = api_surgeon_a.post("/api/v1/fractures/", fracture, format="json")
     assert duplicate.status_code == 409
-    assert duplicate.json()["non_field_errors"]
+    assert duplicate.json()["existing"]["type"] == "fracture"
 
 
 def test_update_needs_if_match_and_a_stale_one_is_412_with_changes(api_surgeon_a, cases):

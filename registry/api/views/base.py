@@ -62,9 +62,7 @@ class RecordViewSet(
         arguments = self.service_arguments(dict(serializer.validated_data))
         service = type(self).create_service
         record, created = create_once(
-            request,
-            action=f"api.{self.queryset.model._meta.model_name}.create",
-            create=lambda: service(user=request.user, **arguments),
+            request, create=lambda **key: service(user=request.user, **arguments, **key)
         )
         record = self.get_queryset().get(pk=record.pk)  # with its nested rows, as listed
         headers = {"ETag": etag_of(record), "Location": self._location(record)}
@@ -80,9 +78,15 @@ class RecordViewSet(
         serializer = self.get_serializer(instance, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         data = self.update_data(instance, dict(serializer.validated_data))
-        clinical_update(user=request.user, instance=instance, expected_version=version, data=data)
+        self.save_update(instance, version, data)
         record = self.get_queryset().get(pk=instance.pk)
         return Response(self.get_serializer(record).data, headers={"ETag": etag_of(record)})
+
+    def save_update(self, instance: models.Model, version: int, data: dict[str, Any]) -> None:
+        """The edit service the record's page calls (clinical_update unless overridden)."""
+        clinical_update(
+            user=self.request.user, instance=instance, expected_version=version, data=data
+        )
 
     def service_arguments(self, validated: dict[str, Any]) -> dict[str, Any]:
         for source, argument in self.nested.items():

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -23,7 +22,6 @@ from registry.models import (
     RadiographicMeasurement,
     TreatedLevel,
 )
-from registry.services import ConflictError
 
 
 class PatientViewSet(RecordViewSet):
@@ -48,23 +46,10 @@ class PatientViewSet(RecordViewSet):
         patient = self.get_object()
         body = serializers.WithdrawSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        if patient.is_withdrawn:
-            return _already_withdrawn()
-        try:
-            services.patient_withdraw(
-                user=request.user, patient=patient, reason=body.data["reason"]
-            )
-        except ConflictError:
-            return _already_withdrawn()  # a concurrent withdrawal won
+        # A second (or concurrent) withdrawal: AlreadyWithdrawnError, answered 409.
+        services.patient_withdraw(user=request.user, patient=patient, reason=body.data["reason"])
         patient = self.get_queryset().get(pk=patient.pk)
         return Response(self.get_serializer(patient).data, headers={"ETag": etag_of(patient)})
-
-
-def _already_withdrawn() -> Response:
-    return Response(
-        {"non_field_errors": ["This patient is already withdrawn."]},
-        status=status.HTTP_409_CONFLICT,
-    )
 
 
 class FractureViewSet(RecordViewSet):
@@ -112,6 +97,11 @@ class VisitViewSet(RecordViewSet):
     create_service = staticmethod(services.visit_record)
     nested = {"radiographs": "radiographs"}
     create_only = ("procedure",)
+
+    def save_update(self, instance, version, data):
+        services.visit_update(
+            user=self.request.user, visit=instance, expected_version=version, data=data
+        )
 
 
 class RadiographViewSet(RecordViewSet):

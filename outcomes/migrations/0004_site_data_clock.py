@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('outcomes', '0001_initial'),
+        ('outcomes', '0003_run_outbox'),
         ('registry', '0005_api_tokens'),
     ]
 
