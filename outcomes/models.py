@@ -30,6 +30,9 @@ class Cohort(models.Model):
     auto_refresh = models.BooleanField(
         "refresh the standard report nightly and after data changes", default=True
     )
+    # Made by a dashboard's URL filters rather than saved by a person: not listed among
+    # the saved cohorts, but a cohort like any other for the runs it holds.
+    dashboard_view = models.BooleanField(default=False, editable=False)
     definition_hash = models.CharField(max_length=64, editable=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -140,6 +143,9 @@ class StatisticsRun(models.Model):
     dispatch_error = models.CharField(max_length=300, blank=True)
     claim_retries = models.PositiveSmallIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When a later request found the data this run read unchanged (its data version
+    # current): a dashboard shows it as fresh again without recomputing.
+    checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -219,16 +225,18 @@ class PendingRefresh(models.Model):
         return f"{self.site} changed at {self.last_change_at:%Y-%m-%d %H:%M}"
 
 
-class SiteDataClock(models.Model):
-    """When a site's clinical data last changed (any write announced by the registry).
+class SiteDataStamp(models.Model):
+    """When a site's clinical data last changed (kept, unlike PendingRefresh): a stored
+    result of a scope is stale when a site of the scope changed after the result read."""
 
-    A stored result whose run started before this moment, for a scope including the site,
-    may be stale. Reading it costs one indexed row per site, whatever the cohort's size,
-    where the data version (a fingerprint of the rows) grows with the cohort.
-    """
-
-    site = models.OneToOneField(Site, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="+")
     changed_at = models.DateTimeField()
 
     def __str__(self) -> str:
-        return f"{self.site_id} changed at {self.changed_at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.site} changed at {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+# Exports (outcomes/exports/models.py) are models of this app.
+from outcomes.exports.models import Export, ExportSubject  # noqa: E402
+
+__all__ = ["Cohort", "Export", "ExportSubject", "PendingRefresh", "SiteDataStamp", "StatisticsRun"]

@@ -90,3 +90,40 @@ def dispatch_on_worker_start(sender=None, **kwargs) -> None:
         services.runs_dispatch_pending()
     except DatabaseError:
         logger.exception("could not dispatch pending statistics runs at worker start")
+
+
+@shared_task(name="outcomes.request_dashboard_run")
+def request_dashboard_run(
+    *, cohort_id: int, analysis: str, parameters: dict, site_ids: list[int], user_id: int | None
+) -> int:
+    """A dashboard found its result missing or stale: request a run (fingerprinting the
+    data here, in the worker, not in the page's request)."""
+    return services.dashboard_run_request(
+        cohort_id=cohort_id,
+        analysis=analysis,
+        parameters=parameters,
+        site_ids=site_ids,
+        user_id=user_id,
+    ).pk
+
+
+@shared_task(
+    bind=True,
+    name="outcomes.build_export",
+    acks_late=True,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
+def build_export(self: Task, export_id: int) -> str:
+    """Build one export package; a redelivered message finds it claimed and does nothing."""
+    from outcomes.exports.services import export_build
+
+    return export_build(export_id=export_id, task_id=self.request.id or "")
+
+
+@shared_task(name="outcomes.expire_exports")
+def expire_exports() -> int:
+    """Every 15 minutes: delete the files of expired exports (their records stay)."""
+    from outcomes.exports.services import exports_expire
+
+    return exports_expire()

@@ -123,6 +123,12 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    # plotly.min.js straight from the installed plotly package (outcomes/staticfinders.py)
+    "outcomes.staticfinders.PlotlyFinder",
+]
 # Outside production whitenoise serves straight from the apps' static folders (no collectstatic).
 WHITENOISE_USE_FINDERS = not PRODUCTION
 WHITENOISE_AUTOREFRESH = not PRODUCTION
@@ -232,7 +238,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "outcomes.dispatch_pending_runs",
         "schedule": env_int("RUN_DISPATCH_EVERY_SECONDS", 30, minimum=1),
     },
+    "outcomes-expire-exports": {"task": "outcomes.expire_exports", "schedule": 900.0},
 }
+
+# Cohort exports (outcomes/exports): where the zips are kept and for how long.
+EXPORT_ROOT = Path(env_str("EXPORT_ROOT", str(BASE_DIR / "var" / "exports")))
+EXPORT_EXPIRY_HOURS = env_int("EXPORT_EXPIRY_HOURS", 72, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -2,7 +2,7 @@
 
 `stored_run` finds the latest done run of exactly this request (cohort definition,
 analysis, parameters, the caller's scope, software version). It is served while no site of
-the scope has changed since the run started (the sites' data clocks: one small query,
+the scope has changed since the run started (the sites' data stamps: one small query,
 whatever the cohort's size). Otherwise the request goes to `run_request`, which compares
 data versions: unchanged data reuse the done run (200), changed data start a run (202).
 """
@@ -21,7 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from outcomes.analyses import get_analysis, parameters_hash
-from outcomes.models import ACTIVE_STATUSES, Cohort, RunStatus, SiteDataClock, StatisticsRun
+from outcomes.models import ACTIVE_STATUSES, Cohort, RunStatus, SiteDataStamp, StatisticsRun
 from outcomes.selectors import Scope, scope_for
 from outcomes.services import run_request
 from outcomes.version import software_version
@@ -67,7 +67,7 @@ def stored_run(
 
 
 def _stale(run: StatisticsRun, scope: Scope) -> bool:
-    changed = SiteDataClock.objects.filter(site_id__in=scope.site_ids).aggregate(
+    changed = SiteDataStamp.objects.filter(site_id__in=scope.site_ids).aggregate(
         latest=Max("changed_at")
     )["latest"]
     if changed is None:

@@ -9,6 +9,7 @@ from django.urls import path
 from rest_framework.routers import SimpleRouter
 
 from outcomes.api import views
+from outcomes.exports import api as exports_api
 
 router = SimpleRouter()
 router.register("cohorts", views.CohortViewSet, basename="api-cohort")
@@ -34,6 +35,13 @@ urlpatterns = [
         "aggregates/tables/table2/",
         views.Table2AggregateView.as_view(),
         name="api-aggregate-table2",
+    ),
+    path("exports/", exports_api.ExportList.as_view(), name="exports-api-list"),
+    path("exports/<int:pk>/", exports_api.ExportDetail.as_view(), name="exports-api-detail"),
+    path(
+        "exports/<int:pk>/download/",
+        exports_api.ExportDownload.as_view(),
+        name="exports-api-download",
     ),
     *router.urls,
 ]
