@@ -65,7 +65,7 @@ def test_a_surgeon_sees_their_site_only(client, surgeon_a, site_b, checked):
     assert c.get(reverse("quality:finding_detail", args=[theirs.pk])).status_code == 404
     assert c.get(reverse("quality:overview"), {"site": "site-b"}).status_code == 404
     api = c.get("/api/v1/quality/findings/", {"rule": "IMP-CEMENT"}).json()
-    assert {row["site"] for row in api["results"]} == {"site-a"} and api["count"] == 2
+    assert {row["site"] for row in api["results"]} == {"site-a"} and len(api["results"]) == 2
     summary = c.get("/api/v1/quality/").json()
     assert [s["site"] for s in summary["sites"]] == ["site-a"]
     rows = c.get("/api/v1/quality/completeness/").json()["completeness"]
