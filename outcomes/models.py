@@ -168,6 +168,14 @@ class StatisticsRun(models.Model):
         return f"{self.analysis} on {self.cohort} ({self.status})"
 
     @property
+    def analysis_label(self) -> str:
+        """The analysis in words (a page never prints its code)."""
+        from outcomes.analyses import ANALYSES  # analyses read models: import here
+
+        analysis = ANALYSES.get(self.analysis)
+        return analysis.label if analysis else self.analysis.replace("_", " ")
+
+    @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
 

@@ -173,5 +173,6 @@ def run_result(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run,
         "result": run.result,
         "sections": presenters.sections(run.result),
+        "parameter_lines": presenters.parameter_lines(run.result),
     }
     return render(request, "outcomes/run_result.html", context)

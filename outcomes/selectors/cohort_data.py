@@ -18,13 +18,15 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 
-from outcomes.selectors import frames
+from outcomes.selectors import followup, frames, values
 from outcomes.selectors.access import Scope
 from outcomes.selectors.cases import cohort_cases
 from outcomes.selectors.fingerprint import TABLES, Figures, data_version, standalone_figures
@@ -42,7 +44,11 @@ class CohortData:
         self.selection: QuerySet[Procedure] = cohort_cases(
             filters=filters, rules=rules, scope=scope
         ).order_by()
+        self.withdrawn_selection: QuerySet[Procedure] = cohort_cases(
+            filters=filters, rules=rules, scope=scope, withdrawn=True
+        ).order_by()
         self._values: dict[str, Future] = {}
+        self._derived: dict[str, Any] = {}
         self._lock = threading.Lock()
         # Fingerprint figures of the rows read so far, per table (see `version`).
         self._figures: dict[str, Figures] = {}
@@ -215,10 +221,11 @@ class CohortData:
         "case_ids": lambda self: frames.read_case_ids(self.selection),
         "version": lambda self: self._read_version(),
         "visit_pivot": lambda self: self._collect(frames.read_visit_pivot(self.in_cohort)),
-        "film_pivot": lambda self: self._collect(
-            frames.read_film_pivot(self.in_cohort, self.case_ids)
+        "film_pivot": lambda self: self._collect(frames.read_film_pivot(self.in_cohort)),
+        "wide": lambda self: self.visit_pivot.join(
+            values.film_means(self.visit_pivot, self._value("film_pivot"))
         ),
-        "wide": lambda self: self.visit_pivot.join(self._value("film_pivot")),
+        "withdrawn": lambda self: frames.read_withdrawn(self.withdrawn_selection),
         "cases": lambda self: self._read_cases(),
         "adverse_events": lambda self: self._collect(frames.read_adverse_events(self.in_cohort)),
     }
@@ -241,6 +248,57 @@ class CohortData:
             id_vars=["unit_id", "technique"], var_name="timepoint", value_name="value"
         )
         return long.rename(columns={"technique": "group"})
+
+    @property
+    def film_levels(self) -> pd.DataFrame:
+        """One row per treated vertebra filmed: recorded values per timepoint."""
+        return self._value("film_pivot")
+
+    def status(self, as_of: date) -> dict[str, np.ndarray]:
+        """The follow-up status code of every case at every timepoint on `as_of`."""
+        key = f"status:{as_of.isoformat()}"
+        if key not in self._derived:
+            self._derived[key] = values.visit_status(self.visit_pivot, as_of)
+        return self._derived[key]
+
+    def outcome_values(
+        self, key: str, *, as_of: date, let_in_out_of_window: bool = False, unit: str = "patient"
+    ) -> values.OutcomeValues:
+        spec = frames.OUTCOMES[key]
+        return values.outcome_values(
+            spec,
+            visit_pivot=self.visit_pivot,
+            film_levels=self.film_levels if spec.radiographic else None,
+            groups=self.techniques,
+            status=self.status(as_of),
+            let_in_out_of_window=let_in_out_of_window,
+            unit=unit,
+        )
+
+    @property
+    def withdrawn(self) -> pd.DataFrame:
+        """The definition's cases whose patient withdrew (counted, never analysed)."""
+        return self._value("withdrawn")
+
+    def withdrawn_counts(self, as_of: date) -> dict[str, dict[str, int]]:
+        """timepoint -> technique -> cases withdrawn before that window closed (and by
+        `as_of`): the `n_withdrawn` of every per-timepoint result."""
+        frame = self.withdrawn
+        procedure_day = frame["procedure_day"].to_numpy(dtype=float)
+        withdrawn_day = frame["withdrawn_day"].to_numpy(dtype=float)
+        technique = frame["technique"].astype(object).to_numpy()
+        counts = {}
+        for tp in frames.TIMEPOINTS:
+            codes = followup.status_codes(
+                timepoint=tp,
+                procedure_day=procedure_day,
+                visit_offset=np.full(len(frame), np.nan),
+                as_of=as_of,
+                withdrawn_day=withdrawn_day,
+            )
+            chosen = technique[codes == followup.WITHDRAWN]
+            counts[tp] = {t: int((chosen == t).sum()) for t in self.techniques}
+        return counts
 
     @property
     def techniques(self) -> list[str]:

@@ -106,7 +106,7 @@ class TestResult(ResultMixin):
 
     __test__ = False  # not a pytest test class, despite the name
 
-    test: str
+    test: str | None  # None: the test could not run (the note says why)
     n: int
     statistic: float | None = None
     p: float | None = None
