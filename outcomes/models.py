@@ -100,6 +100,8 @@ class StatisticsRun(models.Model):
     cohort_hash = models.CharField(max_length=64)
     analysis = models.CharField(max_length=40)
     parameters = models.JSONField(default=dict, blank=True)
+    # The data's as-of date: follow-up windows (missing vs not yet due) are judged on it.
+    as_of = models.DateField("data as of", null=True, blank=True)
     parameters_hash = models.CharField(max_length=64)
     scope_sites = models.JSONField(default=list)
     scope_key = models.CharField(max_length=255)

@@ -61,7 +61,7 @@ FOLLOWUP_PARAMETERS = {
 
 
 # VAS and ODI first (the first trajectories need nothing else), the rest read behind.
-_ALL_FRAMES = ("visit_pivot", "film_pivot", "cases", "adverse_events", "withdrawn")
+_ALL_FRAMES = ("visit_pivot", "withdrawn", "film_pivot", "cases", "adverse_events")
 
 ANALYSES: dict[str, Analysis] = {
     analysis.name: analysis
@@ -84,7 +84,7 @@ ANALYSES: dict[str, Analysis] = {
             ),
             compute=trajectories,
             present=trajectories_presenter.present,
-            reads=("visit_pivot", "film_pivot", "withdrawn"),
+            reads=("visit_pivot", "withdrawn", "film_pivot"),
             parameters={
                 "outcomes": MultiChoice(
                     "Outcomes", _OUTCOME_KEYS, _OUTCOME_KEYS, names=_OUTCOME_NAMES
@@ -118,7 +118,7 @@ ANALYSES: dict[str, Analysis] = {
             description="Paired pre/post per outcome, overall and by age, sex and region.",
             compute=table2,
             present=tables_presenter.present_table2,
-            reads=("visit_pivot", "film_pivot", "cases", "withdrawn"),
+            reads=("visit_pivot", "withdrawn", "film_pivot", "cases"),
             parameters={
                 "outcomes": MultiChoice(
                     "Outcomes", _OUTCOME_KEYS, ("vas", "body_height"), names=_OUTCOME_NAMES

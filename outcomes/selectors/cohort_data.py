@@ -14,6 +14,7 @@ in a request) and on SQLite, frames are simply read in order.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
@@ -23,9 +24,10 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import Q, QuerySet
 
+from outcomes.routers import read_alias
 from outcomes.selectors import followup, frames, values
 from outcomes.selectors.access import Scope
 from outcomes.selectors.cases import cohort_cases
@@ -87,10 +89,12 @@ class CohortData:
         reader; JIT off (compiling the pivot costs more than it saves) and a work_mem that
         keeps its sort in memory. Nested in an outer transaction it only adds the settings
         and yields no snapshot."""
+        alias = read_alias()
+        connection = connections[alias]
         postgres = connection.vendor == "postgresql"
         fresh = not connection.in_atomic_block
         snapshot = None
-        with transaction.atomic():
+        with transaction.atomic(using=alias):
             if postgres:
                 with connection.cursor() as cursor:
                     if fresh:
@@ -123,6 +127,7 @@ class CohortData:
         """The selection of a whole cohort is best done with hash joins; PostgreSQL's
         estimate for the stacked Exists conditions is far too low and makes it probe an
         index once per procedure instead (here: for this one statement only)."""
+        connection = connections[read_alias()]
         if "case_ids" in self._values or connection.vendor != "postgresql":
             self.case_ids  # noqa: B018
             return
@@ -138,9 +143,12 @@ class CohortData:
         with self._lock:
             pending = {name: self._values.setdefault(name, Future()) for name in names}
 
+        alias = read_alias()
+
         def work() -> None:
+            connection = connections[alias]
             try:
-                with transaction.atomic(), connection.cursor() as cursor:
+                with transaction.atomic(using=alias), connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
                     for statement in SESSION:
@@ -156,7 +164,10 @@ class CohortData:
                 imported.set()
                 connection.close()  # this thread's own connection
 
-        threading.Thread(target=work, name="outcomes-reader", daemon=True).start()
+        context = contextvars.copy_context()  # the replica routing follows the reader
+        threading.Thread(
+            target=context.run, args=(work,), name="outcomes-reader", daemon=True
+        ).start()
         return imported
 
     # ------------------------------------------------------------ what is read

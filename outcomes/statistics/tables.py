@@ -14,15 +14,17 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ._names import test_label
-from .compare import compare_groups
-from .contingency import compare_categorical
+from .compare import compare_samples
+from .contingency import compare_counts
 from .describe import (
     Levels,
+    as_float_array,
     describe_categorical,
     describe_continuous,
     format_n_percent,
     format_number,
     format_p,
+    level_labels,
 )
 from .layout import Table, TableRow
 from .smd import categorical_smd, continuous_smd
@@ -94,11 +96,15 @@ def baseline_table(
     if group_col is not None and len(data) < len(frame):
         excluded = len(frame) - len(data)
         table.footnotes.append(f"{excluded} row(s) outside the compared groups excluded")
+    # One split of the columns used, not one per variable: this is most of Table 1's time.
+    subsets = _subsets(
+        data[list(dict.fromkeys(v.column for v in variables))], group_col, order, data
+    )
     for variable in variables:
         builder = _continuous_rows if variable.kind == "continuous" else _categorical_rows
-        table.rows.extend(builder(data, variable, group_col, order))
+        table.rows.extend(builder(subsets, variable, order))
         if missing_rows:
-            table.rows.append(_missing_row(data, variable, group_col, order))
+            table.rows.append(_missing_row(subsets, variable))
     if order:
         table.footnotes.append(
             "Continuous variables are taken as normal (mean ± SD, Welch's t-test or one-way "
@@ -114,12 +120,10 @@ def baseline_table(
     return table
 
 
-def _missing_row(
-    data: pd.DataFrame, variable: Variable, group_col: str | None, order: list[Hashable]
-) -> TableRow:
+def _missing_row(subsets: dict[str, pd.DataFrame], variable: Variable) -> TableRow:
     """Missing n (%) per column: the tableone missing row of every variable."""
     cells, numbers = {}, {}
-    for key, sub in _subsets(data, group_col, order).items():
+    for key, sub in subsets.items():
         missing, total = int(sub[variable.column].isna().sum()), len(sub)
         cells[key] = format_n_percent(missing, total, 1)
         numbers[key] = {"count": missing, "n": total, "percent": _percent(missing, total)}
@@ -130,7 +134,7 @@ def _missing_row(
         variable_code=variable.code,
         level="missing",
         values=numbers,
-        n=len(data),
+        n=len(subsets[OVERALL]),
         n_missing=numbers[OVERALL]["count"],
     )
 
@@ -140,21 +144,21 @@ def _percent(count: int, n: int) -> float | None:
 
 
 def _subsets(
-    data: pd.DataFrame, group_col: str | None, order: list[Hashable]
+    data: pd.DataFrame, group_col: str | None, order: list[Hashable], full: pd.DataFrame
 ) -> dict[str, pd.DataFrame]:
     subsets = {OVERALL: data}
-    for group in order:
-        subsets[str(group)] = data[data[group_col] == group]
+    if order:
+        labels = full[group_col].to_numpy()
+        for group in order:
+            subsets[str(group)] = data[labels == group]
     return subsets
 
 
 def _continuous_rows(
-    data: pd.DataFrame, variable: Variable, group_col: str | None, order: list[Hashable]
+    subsets: dict[str, pd.DataFrame], variable: Variable, order: list[Hashable]
 ) -> list[TableRow]:
-    summaries = {
-        key: describe_continuous(sub[variable.column])
-        for key, sub in _subsets(data, group_col, order).items()
-    }
+    arrays = {key: as_float_array(sub[variable.column]) for key, sub in subsets.items()}
+    summaries = {key: describe_continuous(values) for key, values in arrays.items()}
     overall = summaries[OVERALL]
     if variable.nonparametric:
         category = "Median [Q1, Q3]"
@@ -178,7 +182,7 @@ def _continuous_rows(
     )
     row.cells["Missing"] = str(overall.n_missing)
     if order:
-        result = compare_groups(data, value_col=variable.column, group_col=group_col, groups=order)
+        result = compare_samples({g: arrays[str(g)] for g in order})
         twin = result.nonparametric
         if variable.nonparametric and twin is not None:  # the rank test leads, Welch is the twin
             row.p, row.test, row.twin_p, row.twin_test = twin.p, twin.test, result.p, result.test
@@ -213,11 +217,13 @@ def _continuous_rows(
 
 
 def _categorical_rows(
-    data: pd.DataFrame, variable: Variable, group_col: str | None, order: list[Hashable]
+    subsets: dict[str, pd.DataFrame], variable: Variable, order: list[Hashable]
 ) -> list[TableRow]:
+    everything = subsets[OVERALL][variable.column]
+    levels = level_labels(everything, variable.levels)  # every level seen, in every column
     summaries = {
-        key: describe_categorical(sub[variable.column], levels=variable.levels)
-        for key, sub in _subsets(data, group_col, order).items()
+        key: describe_categorical(sub[variable.column], levels=levels)
+        for key, sub in subsets.items()
     }
     overall = summaries[OVERALL]
     rows = []
@@ -263,22 +269,21 @@ def _categorical_rows(
     first = rows[0]
     first.cells["Missing"] = str(overall.n_missing)
     if order:
-        result = compare_categorical(
-            data,
-            value_col=variable.column,
-            group_col=group_col,
-            groups=order,
-            levels=variable.levels,
+        counts = pd.DataFrame(
+            [
+                [summaries[str(g)].level(lv.level).proportion.count for lv in overall.levels]
+                for g in order
+            ],
+            index=order,
+            columns=[lv.level for lv in overall.levels],
         )
+        missing = sum(summaries[str(g)].n_missing for g in order)
+        result = compare_counts(counts, n_missing=missing, level_names=levels)
         first.p, first.test = result.p, result.test
         first.test_label = test_label(result.test) or None
         first.note = "; ".join(filter(None, [result.note, result.warning])) or None
         first.cells.update({"P-value": format_p(result.p), "Test": first.test_label or ""})
         if len(order) == 2:
-            counts = [
-                [summaries[str(g)].level(level.level).proportion.count for level in overall.levels]
-                for g in order
-            ]
-            first.smd = categorical_smd(*counts)
+            first.smd = categorical_smd(*counts.to_numpy())
             first.cells["SMD"] = format_number(first.smd, 3)
     return rows
