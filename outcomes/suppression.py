@@ -70,8 +70,11 @@ class _Suppressor:
         withheld = set(withheld)
         if len(withheld) == 1:
             others = [i for i in range(len(cells)) if i not in withheld and cells[i] is not None]
-            if others:
-                withheld.add(min(others, key=lambda i: cells[i]))
+            # A withheld zero protects nothing (counts are not negative): the smallest
+            # non-zero cell, and a zero only when there is nothing else.
+            nonzero = [i for i in others if cells[i]]
+            if nonzero or others:
+                withheld.add(min(nonzero or others, key=lambda i: cells[i]))
         return withheld
 
     def grid(self, counts: list[list[int | None]]) -> set[tuple[int, int]]:

@@ -9,6 +9,7 @@ withdrawn, per group; `n_missing` of a summary counts only the truly missing.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from typing import Any
 
@@ -19,7 +20,7 @@ from outcomes.analyses.base import Progress
 from outcomes.selectors import OUTCOMES, CohortData
 from outcomes.selectors import followup as status
 from outcomes.selectors.values import BASELINE, OutcomeValues
-from outcomes.statistics import compare_samples, describe_continuous, jsonable
+from outcomes.statistics import compare_samples, describe_continuous
 from outcomes.statistics.paired import paired_arrays
 
 
@@ -60,41 +61,53 @@ def outcome_trajectory(
         for tp in timepoints
     }
     summaries, changes, comparisons = [], [], []
-    for i, group in enumerate(groups):
+    # Each (group, timepoint) mask and summary once: the comparisons reuse the summaries.
+    masks = {(g, tp): members[i] & counted[tp] for i, g in enumerate(groups) for tp in timepoints}
+    described, paired = {}, {}
+    for group in groups:
         for tp in timepoints:
-            mask = members[i] & counted[tp]
+            described[group, tp] = describe_continuous(values.values[tp][masks[group, tp]])
             summaries.append(
                 {
                     "group": group,
                     "timepoint": tp,
                     "timepoint_label": variables.timepoint_label(tp),
-                    "summary": describe_continuous(values.values[tp][mask]).to_dict(),
+                    "summary": described[group, tp].to_dict(),
                     "followup": blocks[group, tp],
                 }
             )
-    for i, group in enumerate(groups):
+    for group in groups:
         for tp in timepoints[1:]:
-            mask = members[i] & counted[tp]
-            before, after, diff = (array[mask] for array in values.pairs[tp])
+            before, after, diff = (array[masks[group, tp]] for array in values.pairs[tp])
+            paired[group, tp] = paired_arrays(before, after, diff)
             changes.append(
                 {
                     "group": group,
                     "timepoint": tp,
                     "timepoint_label": variables.timepoint_label(tp),
-                    "change": paired_arrays(before, after, diff).to_dict(),
+                    "change": paired[group, tp].to_dict(),
                     "followup": blocks[group, tp],
                 }
             )
     for of in ("value", "change"):
         for tp in timepoints if of == "value" else timepoints[1:]:
             source = values.values[tp] if of == "value" else values.pairs[tp][2]
-            samples = {g: source[members[i] & counted[tp]] for i, g in enumerate(groups)}
+            samples = {g: source[masks[g, tp]] for g in groups}
+            if of == "value":
+                known = {g: described[g, tp] for g in groups}
+            else:  # the paired differences, counting the units without a pair as missing
+                known = {
+                    g: dataclasses.replace(
+                        paired[g, tp].difference, n_missing=paired[g, tp].n_excluded
+                    )
+                    for g in groups
+                }
             comparisons.append(
                 {
                     "timepoint": tp,
                     "timepoint_label": variables.timepoint_label(tp),
                     "of": of,
-                    "comparison": compare_samples(samples).to_dict(),
+                    "comparison": compare_samples(samples, summaries=known).to_dict(),
                     "followup": [blocks[g, tp] for g in groups],
                 }
             )
@@ -126,7 +139,7 @@ def trajectories(data: CohortData, parameters: dict[str, Any], progress: Progres
     for done, key in enumerate(keys, start=1):
         unit = parameters["unit"] if OUTCOMES[key].radiographic else "patient"
         values = data.outcome_values(key, as_of=as_of, let_in_out_of_window=let_in, unit=unit)
-        result.append(jsonable(outcome_trajectory(values, withdrawn)))
+        result.append(outcome_trajectory(values, withdrawn))
         progress(done / len(keys))
     # A list, not a mapping: PostgreSQL's jsonb does not keep the order of keys.
     return {"outcomes": result, "as_of": as_of.isoformat()}

@@ -77,7 +77,7 @@ RATES = obj(
         ),
     }
 )
-TABLE1 = obj({"table": ref("table"), "text": {"type": "string"}})
+TABLE1 = obj({"table": ref("table"), "text": TEXT})  # null once suppressed
 TABLE2 = obj(
     {
         "tables": array(obj({"technique": {"type": "string"}, "table": ref("table")})),

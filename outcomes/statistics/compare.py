@@ -99,10 +99,13 @@ def compare_samples(
     *,
     n_excluded: int = 0,
     confidence: float = 0.95,
+    summaries: Mapping[Hashable, ContinuousSummary] | None = None,
 ) -> GroupComparison:
     """The between-group comparison of one array per group (NaN = missing), in order.
 
-    ``test`` names the test that ran, None when none could (never a name beside no p)."""
+    ``test`` names the test that ran, None when none could (never a name beside no p).
+    ``summaries``: the groups' summaries when the caller already has them (the same
+    values), so that they are not computed twice."""
     present = {g: sample[~np.isnan(sample)] for g, sample in samples.items()}
     n = sum(int(sample.size) for sample in present.values())
     total = sum(int(sample.size) for sample in samples.values())
@@ -111,7 +114,12 @@ def compare_samples(
         n_missing=total - n,
         n_excluded=n_excluded,
         groups=[
-            GroupSummary(g, describe_continuous(s, confidence=confidence))
+            GroupSummary(
+                g,
+                summaries[g]
+                if summaries is not None
+                else describe_continuous(s, confidence=confidence),
+            )
             for g, s in present.items()
         ],
         confidence=confidence,
