@@ -14,14 +14,14 @@ import contextvars
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from django.conf import settings
+from django.db import connections
 
 REPLICA = "replica"
 _statistics_reads = contextvars.ContextVar("statistics_reads", default=False)
 
 
 def has_replica() -> bool:
-    return REPLICA in settings.DATABASES
+    return REPLICA in connections.settings
 
 
 def read_alias() -> str:
