@@ -105,23 +105,32 @@ class CohortData:
                         cursor.execute(statement)
             yield snapshot
 
+    # The big frames each get a reader of their own (the database then works on them in
+    # parallel, one backend each); the small ones share one, in the order asked.
+    OWN_READER = ("film_pivot", "cases")
+
     def read(self, names: Iterable[str], *, behind: Iterable[str] = ()) -> None:
-        """Read `names` now; `behind` too, on a second connection sharing the snapshot
-        when there is one to share (else now, in order)."""
+        """Read `names` now; `behind` too, on more connections sharing the snapshot when
+        there is one to share (else now, in order)."""
         names = [name for name in names if name not in self._values]
         behind = [name for name in behind if name not in self._values and name not in names]
         if not names and not behind:
             return
         with self.snapshot() as snapshot:
-            self._read_case_ids_hashed()  # both readers need the ids first
-            started = self._read_behind(behind, snapshot) if snapshot and behind else None
+            self._read_case_ids_hashed()  # every reader needs the ids first
+            started = []
+            if snapshot and behind:
+                small = [name for name in behind if name not in self.OWN_READER]
+                groups = [[name] for name in behind if name in self.OWN_READER]
+                for group in ([small] if small else []) + groups:
+                    started.append(self._read_behind(group, snapshot))
             for name in names:
                 self._value(name)
-            if started is None:
+            if not started:
                 for name in behind:
                     self._value(name)
-            else:
-                started.wait()  # the snapshot must outlive its import
+            for imported in started:
+                imported.wait()  # the snapshot must outlive its imports
 
     def _read_case_ids_hashed(self) -> None:
         """The selection of a whole cohort is best done with hash joins; PostgreSQL's
