@@ -304,6 +304,28 @@ def _logistic(s: _Suppressor, body: dict) -> None:
         s.withhold(body, "events", "non_events")
 
 
+def _trends(s: _Suppressor, body: dict) -> None:
+    for measure in body.get("measures", []):
+        for point in measure.get("points", []):
+            events, n = point.get("events"), point.get("n")
+            non_events = None if events is None or n is None else n - events
+            if s.small(n) or s.small(events) or s.small(non_events):
+                s.withhold(point, "events", "value", "ci_low", "ci_high")
+                if s.small(n):
+                    s.withhold(point, "n")
+
+
+def _benchmarking(s: _Suppressor, body: dict) -> None:
+    for measure in body.get("measures", []):
+        for unit in [measure.get("registry") or {}, *measure.get("units", [])]:
+            events, n = unit.get("events"), unit.get("n")
+            non_events = None if events is None or n is None else n - events
+            if s.small(n) or s.small(events) or s.small(non_events):
+                s.withhold(unit, "events", "rate")
+                if s.small(n):
+                    s.withhold(unit, "n")
+
+
 def _standard_report(s: _Suppressor, body: dict) -> None:
     _trajectories(s, body["trajectories"])
     _rates(s, body["rates"])
@@ -317,6 +339,8 @@ _BODIES: dict[str, Callable[[_Suppressor, dict], None]] = {
     "table1": _table1,
     "table2": _table2,
     "logistic": _logistic,
+    "trends": _trends,
+    "benchmarking": _benchmarking,
 }
 
 

@@ -115,6 +115,50 @@ LOGISTIC = obj(
         ),
     }
 )
+_POINT = obj(
+    {
+        "technique": {"type": "string"},
+        "quarter": {"type": "string"},
+        "n": COUNT,
+        "value": NUMBER,
+        "ci_low": NUMBER,
+        "ci_high": NUMBER,
+    },
+    events=COUNT,
+)
+TRENDS = obj(
+    {
+        "techniques": array({"type": "string"}),
+        "quarters": array({"type": "string"}),
+        "measures": array(
+            obj({"key": {"type": "string"}, "label": {"type": "string"}, "points": array(_POINT)})
+        ),
+    }
+)
+BENCHMARKING = obj(
+    {
+        "as_of": {"type": "string"},
+        "measures": array(
+            obj(
+                {
+                    "label": {"type": "string"},
+                    "registry": obj({"events": COUNT, "n": COUNT, "rate": NUMBER}),
+                    "units": array(
+                        obj(
+                            {
+                                "level": {"enum": ["site", "surgeon"]},
+                                "site_id": {"type": "integer"},
+                                "events": COUNT,
+                                "n": COUNT,
+                                "rate": NUMBER,
+                            }
+                        )
+                    ),
+                }
+            )
+        ),
+    }
+)
 STANDARD_REPORT = obj({"trajectories": TRAJECTORIES, "rates": RATES, "table1": TABLE1})
 
 BODIES: dict[str, dict[str, Any]] = {
@@ -124,6 +168,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "table1": TABLE1,
     "table2": TABLE2,
     "logistic": LOGISTIC,
+    "trends": TRENDS,
+    "benchmarking": BENCHMARKING,
 }
 
 
