@@ -43,6 +43,7 @@ from outcomes.routers import replica_reads
 from outcomes.selectors import CohortData, Scope, cohort_visible_to, scope_for
 from outcomes.statistics import jsonable
 from outcomes.version import software_version
+from registry import permissions
 
 logger = logging.getLogger(__name__)
 
@@ -73,6 +74,8 @@ def run_request(
     parameters: Mapping[str, Any] | None = None,
 ) -> RunRequest:
     """A user asks for an analysis of a cohort over the patients they may see."""
+    if not permissions.can_run_statistics(user):
+        raise PermissionDenied("Your roles do not include running statistics.")
     if not cohort_visible_to(user=user, cohort=cohort):
         raise PermissionDenied("You may not use this cohort.")
     return request_run(
