@@ -1,3 +1,4 @@
+from registry.models.api_tokens import ApiToken, TokenScope
 from registry.models.choices import *  # noqa: F403 - the choices are part of the model API
 from registry.models.fractures import Fracture
 from registry.models.idempotency import IdempotencyKey
@@ -9,6 +10,7 @@ from registry.models.visits import ODI_FIELDS, FollowUpVisit, RadiographicMeasur
 __all__ = [
     "ODI_FIELDS",
     "AdverseEvent",
+    "ApiToken",
     "FollowUpVisit",
     "Fracture",
     "IdempotencyKey",
@@ -18,6 +20,7 @@ __all__ = [
     "Site",
     "SiteMembership",
     "Technique",
+    "TokenScope",
     "TreatedLevel",
     "new_registry_id",
 ]
