@@ -96,6 +96,22 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent readers during writes (dev server + eager tasks) without "database is locked".
     DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
 
+# A read replica for statistics (and export) jobs: outcomes.routers sends their reads there,
+# never a write. Tests use Django's test mirror (the replica is the default database).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["outcomes.routers.ReplicaRouter"]
+
+# Small-cell suppression: counts from 1 to MIN_CELL_COUNT - 1 are withheld (DOMAIN.md).
+MIN_CELL_COUNT = env_int("MIN_CELL_COUNT", 5, minimum=1)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
