@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from registry.health import healthz
+from registry.security_urls import access_log_patterns, account_patterns
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/", include(account_patterns)),  # before auth.urls: it overrides the reset
     path("accounts/", include("django.contrib.auth.urls")),
+    path("access-log/", include(access_log_patterns)),
     path("outcomes/", include("outcomes.urls")),
     # One API root; records live in registry, aggregates/exports/quality in outcomes.
     path("api/v1/", include("registry.api.urls")),
