@@ -269,6 +269,8 @@ PERMISSIONS_POLICY = ", ".join(
     )
 )
 
+# Axes logs every attempt at INFO; the access log already records them.
+LOGGING["loggers"] = {"axes": {"level": "WARNING"}}
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 3650, minimum=1)
 CELERY_BEAT_SCHEDULE["registry-purge-access-log"] = {
     "task": "registry.purge_access_log",
