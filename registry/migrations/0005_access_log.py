@@ -30,7 +30,9 @@ DROP FUNCTION IF EXISTS registry_accessevent_append_only();
 def _on_postgresql(sql):
     def run(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(sql)
+            # A plain cursor: the SQL's own % (RAISE's placeholder) must not be a parameter.
+            with schema_editor.connection.cursor() as cursor:
+                cursor.execute(sql)
 
     return run
 
