@@ -17,6 +17,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Max, Sum
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -108,17 +109,35 @@ def access_log_csv_view(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
-def _lockouts(request: HttpRequest) -> list[AccessAttempt]:
-    """Current lockouts the reader may lift."""
+def _lockouts(request: HttpRequest) -> list[dict]:
+    """Current lockouts the reader may lift: accounts (and, for superusers, addresses) whose
+    failures within the cool-off period reach the limit. Axes keeps one attempt row per
+    (account, address), so the failures are summed per account and per address."""
     since = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
-    attempts = AccessAttempt.objects.filter(
-        failures_since_start__gte=settings.AXES_FAILURE_LIMIT, attempt_time__gte=since
-    ).order_by("-attempt_time")
+    recent = AccessAttempt.objects.filter(attempt_time__gte=since)
+    limit = settings.AXES_FAILURE_LIMIT
+    accounts = recent.exclude(username=None)
     if not request.user.is_superuser:
         site_ids = permissions.access_log_site_ids(request.user) or []
-        usernames = SiteMembership.objects.filter(site_id__in=site_ids).values("user__username")
-        attempts = attempts.filter(username__in=usernames)
-    return list(attempts[:50])
+        members = SiteMembership.objects.filter(site_id__in=site_ids).values("user__username")
+        accounts = accounts.filter(username__in=members)
+    found = [
+        {"ip_address": "", **row}
+        for row in accounts.values("username")
+        .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+        .filter(failures__gte=limit)
+        .order_by("-last")[:50]
+    ]
+    if request.user.is_superuser:
+        found += [
+            {"username": "", **row}
+            for row in recent.exclude(ip_address=None)
+            .values("ip_address")
+            .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+            .filter(failures__gte=limit)
+            .order_by("-last")[:50]
+        ]
+    return found
 
 
 @login_required

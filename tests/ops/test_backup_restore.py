@@ -71,7 +71,7 @@ def fingerprint(url: str, tables: list[str]) -> dict[str, tuple[int, str]]:
         result = {}
         for table in tables:
             count, digest = conn.execute(
-                f'SELECT count(*), md5(coalesce(string_agg(t::text, \'|\' ORDER BY t::text), \'\')) FROM "{table}" t'  # noqa: E501, S608
+                f"SELECT count(*), md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM \"{table}\" t"  # noqa: E501, S608
             ).fetchone()
             result[table] = (count, digest)
         return result
