@@ -271,6 +271,11 @@ PERMISSIONS_POLICY = ", ".join(
 
 # Axes logs every attempt at INFO; the access log already records them.
 LOGGING["loggers"] = {"axes": {"level": "WARNING"}}
+# Pre-compressing (gzip + brotli) every static file takes a minute; a test run may skip it.
+if PRODUCTION and not env_bool("STATIC_COMPRESS", True):
+    STORAGES["staticfiles"]["BACKEND"] = (
+        "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+    )
 ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 3650, minimum=1)
 CELERY_BEAT_SCHEDULE["registry-purge-access-log"] = {
     "task": "registry.purge_access_log",
