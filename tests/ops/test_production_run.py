@@ -90,7 +90,8 @@ def test_pages_carry_every_security_header(server):
     cookie = headers["set-cookie"]
     assert "csrftoken=" in cookie and "Secure" in cookie
     signed_in_only = get(base, "/patients/")
-    assert signed_in_only.status_code == 302 and "no-store" in signed_in_only.headers["cache-control"]
+    assert signed_in_only.status_code == 302
+    assert "no-store" in signed_in_only.headers["cache-control"]
 
 
 def test_plain_http_is_sent_to_https(server):
