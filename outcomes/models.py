@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from outcomes import cohorts
 from registry.models import Site, Technique
@@ -32,6 +34,9 @@ class Cohort(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Who changed a cohort's definition, when: results name the definition they used.
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
     class Meta:
         ordering = ["name", "id"]
         constraints = [
@@ -47,6 +52,9 @@ class Cohort(models.Model):
         self.filters = cohorts.normalise_filters(self.filters)
         self.definition_hash = cohorts.definition_hash(self.filters, self.rules)
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("outcomes:cohort_detail", args=[self.pk])
 
     @property
     def rules(self) -> dict[str, bool]:
@@ -68,7 +76,9 @@ class Cohort(models.Model):
             .first()
         )
         if duplicate is not None:
-            raise ValidationError(f"You already have this cohort: {duplicate.name}.")
+            raise ValidationError(
+                f"You already have a cohort with this definition: “{duplicate.name}”."
+            )
 
 
 class RunStatus(models.TextChoices):
@@ -123,6 +133,11 @@ class StatisticsRun(models.Model):
     # The claim: which task holds the run and at which Celery retry, so that a redelivered
     # message (same task, same retry) does nothing while a retry may take the run back.
     task_id = models.CharField(max_length=64, blank=True)
+    # The outbox: the row is the truth, the broker message a hint. `dispatched_at` is when
+    # the task message was last handed to the broker (None: not yet, e.g. the broker was
+    # down); `dispatch_error` why the last attempt failed, for the job page.
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    dispatch_error = models.CharField(max_length=300, blank=True)
     claim_retries = models.PositiveSmallIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
 
@@ -134,6 +149,11 @@ class StatisticsRun(models.Model):
                 name="run_reuse_lookup",
             ),
             models.Index(fields=["status", "started_at"], name="run_status_started"),
+            models.Index(
+                fields=["created_at"],
+                condition=Q(status="pending"),
+                name="run_pending_outbox",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -170,6 +190,11 @@ class StatisticsRun(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_delayed(self) -> bool:
+        """Pending because the job queue could not be reached (it goes out when it is back)."""
+        return self.status == RunStatus.PENDING and bool(self.dispatch_error)
 
     @property
     def duration_seconds(self) -> float | None:

@@ -1,16 +1,23 @@
-"""Celery tasks: they take ids, call one service, and retry only transient database errors."""
+"""Celery tasks: they take ids, call one service, and retry only transient database errors.
+
+A statistics message is acknowledged after the run (late ack) and given back to the queue
+if the worker process dies mid-run (`reject_on_worker_lost`): another worker takes it, and
+the run's claim makes sure it is computed once. Runs go out through the outbox
+(`outcomes.services.runs`): the dispatcher runs every 30 s and when a worker starts.
+"""
 
 from __future__ import annotations
 
 import logging
 
 from celery import Task, shared_task
+from celery.signals import worker_ready
 from django.conf import settings
 from django.db import DatabaseError
 
 from outcomes import services
 from outcomes.models import RunTrigger
-from outcomes.services.runs import TRANSIENT_ERRORS
+from outcomes.services.runs import TRANSIENT_ERRORS, busy_retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -36,14 +43,19 @@ class StatisticsTask(Task):
     retry_jitter=True,
     max_retries=5,
     acks_late=True,
+    reject_on_worker_lost=True,
     soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
     time_limit=settings.CELERY_TASK_TIME_LIMIT,
 )
 def run_statistics(self: Task, run_id: int) -> str:
-    """Compute one statistics run; a redelivered or duplicate message does nothing."""
-    return services.run_execute(
-        run_id=run_id, task_id=self.request.id or "", retries=self.request.retries
-    )
+    """Compute one statistics run; a duplicate message of a finished run does nothing, one of
+    a run held by another delivery asks again later (it may be a dead worker's)."""
+    task_id = self.request.id or ""
+    outcome = services.run_execute(run_id=run_id, task_id=task_id, retries=self.request.retries)
+    if outcome == "busy" and not self.request.is_eager:
+        countdown = busy_retry_after(run_id=run_id, task_id=task_id)
+        raise self.retry(countdown=countdown, max_retries=self.request.retries + 3)
+    return outcome
 
 
 @shared_task(name="outcomes.refresh_standard_reports")
@@ -60,5 +72,21 @@ def refresh_after_changes() -> int:
 
 @shared_task(name="outcomes.sweep_runs")
 def sweep_runs() -> dict[str, int]:
-    """Fail runs a dead worker left running; queue again runs the broker never delivered."""
+    """Fail runs a dead worker left running; dispatch runs the broker never got."""
     return services.runs_sweep()
+
+
+@shared_task(name="outcomes.dispatch_pending_runs", ignore_result=True)
+def dispatch_pending_runs() -> dict[str, int]:
+    """Every 30 s: the outbox sends pending runs that have no message in the broker, so runs
+    requested while it was down go out within a minute of its return."""
+    return services.runs_dispatch_pending()
+
+
+@worker_ready.connect
+def dispatch_on_worker_start(sender=None, **kwargs) -> None:
+    """A worker that starts (after an outage, a deploy) sends what waited meanwhile."""
+    try:
+        services.runs_dispatch_pending()
+    except DatabaseError:
+        logger.exception("could not dispatch pending statistics runs at worker start")

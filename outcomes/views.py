@@ -21,6 +21,9 @@ from outcomes.selectors import (
     run_visible_to,
     runs_visible_to,
 )
+from registry.services import DuplicateError
+from registry.views._saving import duplicate_message
+from registry.views._tokens import form_token, note_replay, posted_token
 
 
 def _visible_cohort(request: HttpRequest, pk: int) -> Cohort:
@@ -51,13 +54,20 @@ def cohort_create(request: HttpRequest) -> HttpResponse:
     form = CohortForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            cohort = services.cohort_create(owner=request.user, **form.definition())
+            cohort = services.cohort_create(
+                owner=request.user, idempotency_key=posted_token(request), **form.definition()
+            )
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            messages.success(request, f"Cohort “{cohort.name}” saved.")
+            if not note_replay(request, cohort):
+                messages.success(request, f"Cohort “{cohort.name}” saved.")
             return redirect("outcomes:cohort_detail", pk=cohort.pk)
-    return render(request, "outcomes/cohort_form.html", {"form": form, "cohort": None})
+    return render(
+        request,
+        "outcomes/cohort_form.html",
+        {"form": form, "cohort": None, "idempotency_key": form_token(request)},
+    )
 
 
 @login_required
@@ -86,6 +96,9 @@ def cohort_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _add_errors(form: CohortForm, error: ValidationError) -> None:
+    if isinstance(error, DuplicateError):  # with a link to the cohort that exists
+        form.add_error(None, [duplicate_message(error)])
+        return
     if hasattr(error, "error_dict"):
         for field, problems in error.message_dict.items():
             form.add_error(field if field in form.fields else None, problems)

@@ -56,6 +56,30 @@ def rfvh(anterior: Number | None, above: Number | None, below: Number | None) ->
     return round(float(anterior) / reference * 100, 2)
 
 
+# A fractured vertebra's anterior height against its neighbours': below 5 % or above 150 %
+# the numbers disagree (a typo, or mm and cm mixed), and RFVH would not fit its column.
+RFVH_PLAUSIBLE = (5.0, 150.0)
+
+
+def implausible_heights(
+    anterior: Number | None, above: Number | None, below: Number | None
+) -> dict[str, str]:
+    """Field -> message when the three anterior heights cannot describe one spine."""
+    value = rfvh(anterior, above, below)
+    if value is None or RFVH_PLAUSIBLE[0] <= value <= RFVH_PLAUSIBLE[1]:
+        return {}
+    message = (
+        f"Anterior height {float(anterior):g} mm against neighbours of {float(above):g} and "
+        f"{float(below):g} mm gives a relative height of {value:.0f} % (plausible "
+        f"{RFVH_PLAUSIBLE[0]:g}-{RFVH_PLAUSIBLE[1]:g} %): check these values (mm, not cm)."
+    )
+    return {
+        "anterior_height_mm": message,
+        "above_anterior_height_mm": "Check against the fractured vertebra's height.",
+        "below_anterior_height_mm": "Check against the fractured vertebra's height.",
+    }
+
+
 def height_loss(rfvh_percent: Number | None) -> float | None:
     return None if rfvh_percent is None else round(100 - float(rfvh_percent), 2)
 

@@ -84,8 +84,16 @@ def can_enter_cases(user: AbstractBaseUser) -> bool:
     return bool(editable_site_ids(user))
 
 
+WITHDRAW_ROLES = frozenset({Role.SITE_ADMIN})
+
+
+def can_withdraw_at_site(user: AbstractBaseUser, site: SiteRef) -> bool:
+    """May withdraw this site's patients (whatever their state): site administrators."""
+    return role_at(user, site) in WITHDRAW_ROLES
+
+
 def can_withdraw(user: AbstractBaseUser, patient: Patient) -> bool:
-    return role_at(user, patient.site_id) == Role.SITE_ADMIN and not patient.is_withdrawn
+    return can_withdraw_at_site(user, patient.site_id) and not patient.is_withdrawn
 
 
 def can_run_statistics(user: AbstractBaseUser) -> bool:

@@ -170,6 +170,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 1800, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 1500, minimum=1)
 CELERY_TIMEZONE = TIME_ZONE
+# Publishing: fail fast when the broker is down (a page must not hang; the statistics outbox
+# sends the run later). Redis redelivers an unacknowledged message (a worker killed mid-run)
+# after the visibility timeout, which must outlast the longest run (the hard time limit).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+    "socket_connect_timeout": 2,
+    "visibility_timeout": env_int(
+        "CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 600, minimum=1
+    ),
+}
 # The outcomes app's periodic jobs (outcomes/tasks.py); crontab times are in TIME_ZONE.
 CELERY_BEAT_SCHEDULE: dict = {
     "outcomes-nightly-standard-reports": {
@@ -178,6 +191,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "outcomes-refresh-after-changes": {"task": "outcomes.refresh_after_changes", "schedule": 60.0},
     "outcomes-sweep-runs": {"task": "outcomes.sweep_runs", "schedule": 300.0},
+    # The statistics outbox: pending runs go out within a minute of the broker's return.
+    "outcomes-dispatch-pending-runs": {
+        "task": "outcomes.dispatch_pending_runs",
+        "schedule": env_int("RUN_DISPATCH_EVERY_SECONDS", 30, minimum=1),
+    },
 }
 
 LOGGING = {

@@ -1,10 +1,26 @@
 """The registry's browser pages. Patients are addressed by their registry ID (a pseudonym)."""
 
-from django.urls import path
+from django.urls import path, register_converter
 
 from registry.views import fractures, landing, patients, procedures, timeline, visits, worklist
 
-patient = "patients/<str:registry_id>/"
+
+class RegistryIdConverter:
+    """A registry ID is letters, digits and dashes: anything else (a NUL byte, which
+    PostgreSQL refuses in a query, or other control characters) is no such page, a 404."""
+
+    regex = r"[A-Za-z0-9-]{1,16}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(RegistryIdConverter, "registry_id")
+
+patient = "patients/<registry_id:registry_id>/"
 
 urlpatterns = [
     path("", landing.home, name="home"),

@@ -10,6 +10,7 @@ from outcomes.services.runs import (
     RunRequest,
     compute,
     compute_run,
+    dispatch_run,
     failure_reason,
     queue_run,
     request_run,
@@ -17,6 +18,7 @@ from outcomes.services.runs import (
     run_execute,
     run_fail,
     run_request,
+    runs_dispatch_pending,
     runs_sweep,
 )
 
@@ -26,6 +28,7 @@ __all__ = [
     "cohort_update",
     "compute",
     "compute_run",
+    "dispatch_run",
     "failure_reason",
     "note_data_changed",
     "queue_run",
@@ -35,6 +38,7 @@ __all__ = [
     "run_execute",
     "run_fail",
     "run_request",
+    "runs_dispatch_pending",
     "runs_sweep",
     "standard_reports_refresh",
 ]

@@ -2,10 +2,19 @@
 
 The life of a run: `run_request` creates it pending, unless a done run of the same
 cohort definition, analysis, parameters, scope, data version and software version exists,
-and queues the task once the transaction commits. The task calls `run_execute`, which
+and dispatches the task once the transaction commits. The task calls `run_execute`, which
 claims the row with a conditional UPDATE (pending -> running), so a redelivered message
 finds nothing to do. A Celery retry after a transient database error may take back its own
 claim (same task id, higher retry count). A failure is written on the row with its reason.
+
+Jobs vs the broker (a transactional outbox): the run row, committed with the request, is the
+truth; the broker message is a hint. Dispatching never fails the request: with the broker
+unreachable the run stays pending with `dispatch_error` set (the job page says statistics
+are delayed), and `runs_dispatch_pending` (a beat task every DISPATCH_EVERY seconds, and on
+every worker start) sends every pending run not dispatched yet, or dispatched so long ago
+that its message must have been lost. Messages are acknowledged late and rejected back to
+the queue when a worker process dies (`reject_on_worker_lost`); the claim makes a second
+delivery harmless, so a run is computed once.
 """
 
 from __future__ import annotations
@@ -17,6 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from celery import current_app
 from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -24,6 +34,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as OperationalError_
 
 from outcomes.analyses import Analysis, Progress, get_analysis, no_progress, parameters_hash
 from outcomes.models import Cohort, RunStatus, RunTrigger, StatisticsRun
@@ -36,7 +47,12 @@ logger = logging.getLogger(__name__)
 # Progress milestones (percent) around the analysis' own 0..1 progress.
 CLAIMED, READING, READ, COMPUTED = 1, 5, 35, 99
 MAX_ERROR_LENGTH = 4000
-PENDING_REQUEUE_AFTER = timedelta(minutes=10)
+# A dispatched run still pending after this long lost its message (e.g. a broker restart
+# without persistence): send it again (the claim makes a duplicate harmless).
+REDISPATCH_AFTER = timedelta(minutes=5)
+DISPATCH_EVERY = 30.0  # seconds, the beat schedule of `outcomes.dispatch_pending_runs`
+RUN_TASK = "outcomes.run_statistics"
+QUEUE_UNREACHABLE = "The job queue is unreachable"
 # Worth a retry: the database went away or refused a connection for a moment.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError)
 
@@ -100,7 +116,7 @@ def request_run(
                 requested_by=requested_by,
                 trigger=trigger,
             )
-            transaction.on_commit(lambda: queue_run(run.pk))
+            transaction.on_commit(lambda: dispatch_run(run.pk))
     except IntegrityError:
         # Someone queued the same request a moment ago: share their run.
         current = _current_run(key)
@@ -117,25 +133,79 @@ def _current_run(key: Mapping[str, Any]) -> StatisticsRun | None:
     return done or runs.filter(status__in=[RunStatus.PENDING, RunStatus.RUNNING]).first()
 
 
-def queue_run(run_id: int) -> None:
-    """Send the task; if the broker is unreachable the run stays pending and the sweeper
-    queues it again, instead of the user's request failing after the row was saved."""
-    from outcomes.tasks import run_statistics  # tasks import services: import here
-
+def dispatch_run(run_id: int) -> bool:
+    """Hand the run's task to the broker and note it on the row. Never raises for a broker
+    that is down: the run stays pending, marked delayed, and the dispatcher sends it later."""
     try:
-        run_statistics.delay(run_id)
-    except OSError:  # kombu's OperationalError is an OSError: broker down
-        logger.exception("could not queue statistics run %s; the sweeper will retry", run_id)
+        # By name: tasks import services, never the reverse (an import-linter contract).
+        # No publish retries: a request must not hang on a dead broker; the outbox retries.
+        current_app.tasks[RUN_TASK].apply_async(args=[run_id], retry=False)
+    except (OperationalError_, OSError) as error:  # kombu's OperationalError: broker down
+        logger.warning("statistics run %s not dispatched (%s); it stays pending", run_id, error)
+        StatisticsRun.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
+            dispatch_error=f"{QUEUE_UNREACHABLE} ({type(error).__name__})."[:300]
+        )
+        return False
+    StatisticsRun.objects.filter(pk=run_id).update(dispatched_at=timezone.now(), dispatch_error="")
+    return True
+
+
+def queue_run(run_id: int) -> None:
+    """Kept for callers of the earlier name: dispatch through the outbox."""
+    dispatch_run(run_id)
+
+
+def runs_dispatch_pending(*, now=None, limit: int = 500) -> dict[str, int]:
+    """The outbox sweep: send every pending run that has no message in the broker (never
+    dispatched, or dispatched more than REDISPATCH_AFTER ago). Oldest first."""
+    now = now or timezone.now()
+    waiting = (
+        StatisticsRun.objects.filter(status=RunStatus.PENDING)
+        .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=now - REDISPATCH_AFTER))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = failed = 0
+    for run_id in list(waiting):
+        if dispatch_run(run_id):
+            sent += 1
+        else:
+            failed += 1
+            break  # the broker is down: the next sweep tries again
+    return {"sent": sent, "failed_to_send": failed}
 
 
 # ------------------------------------------------------------------ the task's side
 
 
+def takeover_after() -> timedelta:
+    """A run still running this long after its claim has lost its worker: no live worker
+    runs past the hard time limit (Celery kills it there)."""
+    limit = settings.CELERY_TASK_TIME_LIMIT
+    return timedelta(seconds=limit + max(5, limit // 10))
+
+
+def busy_retry_after(*, run_id: int, task_id: str) -> float:
+    """Seconds until a "busy" delivery should ask again: soon when the run was claimed by
+    the same message (a redelivery after its worker died: the retry takes it back), else
+    when the claim would be stale."""
+    run = StatisticsRun.objects.filter(pk=run_id).values("task_id", "started_at").first()
+    if run is None or run["task_id"] == task_id or run["started_at"] is None:
+        return 1.0
+    stale_at = run["started_at"] + takeover_after()
+    return max(1.0, (stale_at - timezone.now()).total_seconds() + 1)
+
+
 def run_claim(*, run_id: int, task_id: str = "", retries: int = 0) -> bool:
     """pending -> running, in one conditional UPDATE. A Celery retry of the same task may
-    take back the run it claimed before the transient error (`claim_retries` < retries);
-    a redelivered copy of a message (same retries) may not."""
-    mine = Q(status=RunStatus.PENDING)
+    take back the run it claimed before (`claim_retries` < retries): after a transient
+    error, or after its worker died (the redelivered message's "busy" retry); a plain
+    redelivered copy (same retries) may not. Any delivery takes over a claim older than
+    `takeover_after()` (its worker is gone). The finish is conditional on the claim's task
+    id, so of two holders only the last claim writes the result."""
+    mine = Q(status=RunStatus.PENDING) | Q(
+        status=RunStatus.RUNNING, started_at__lt=timezone.now() - takeover_after()
+    )
     if task_id:
         mine |= Q(status=RunStatus.RUNNING, task_id=task_id, claim_retries__lt=retries)
     claimed = StatisticsRun.objects.filter(mine, pk=run_id).update(
@@ -158,6 +228,11 @@ def run_execute(*, run_id: int, task_id: str = "", retries: int = 0) -> str:
     written on the row as the failure reason, with the traceback in the log.
     """
     if not run_claim(run_id=run_id, task_id=task_id, retries=retries):
+        if StatisticsRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).exists():
+            # Another delivery holds it: maybe alive, maybe a worker killed mid-run whose
+            # message came back. The task asks again later (see `busy_retry_after`).
+            logger.info("statistics run %s: running under another claim", run_id)
+            return "busy"
         logger.info("statistics run %s: not pending (already claimed or finished)", run_id)
         return "skipped"
     run = StatisticsRun.objects.select_related("cohort").get(pk=run_id)
@@ -266,10 +341,11 @@ def failure_reason(error: BaseException) -> str:
 
 
 def runs_sweep(*, now=None) -> dict[str, int]:
-    """Housekeeping for runs a worker lost: fail those running past the hard time limit
-    (the worker died), queue again those pending for a while (the broker was down)."""
+    """Housekeeping for runs a worker lost: fail those running for twice the hard time
+    limit (the worker died and no redelivery took the run back meanwhile). Pending runs are
+    the outbox's (`runs_dispatch_pending`)."""
     now = now or timezone.now()
-    limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 60)
+    limit = 2 * takeover_after()
     stale = StatisticsRun.objects.filter(status=RunStatus.RUNNING, started_at__lt=now - limit)
     failed = 0
     for run_id in stale.values_list("pk", flat=True):
@@ -277,11 +353,4 @@ def runs_sweep(*, now=None) -> dict[str, int]:
             run_id=run_id,
             reason="The worker stopped before finishing (no result within the time limit).",
         )
-    waiting = StatisticsRun.objects.filter(
-        status=RunStatus.PENDING, created_at__lt=now - PENDING_REQUEUE_AFTER
-    ).values_list("pk", flat=True)
-    requeued = 0
-    for run_id in waiting:
-        queue_run(run_id)
-        requeued += 1
-    return {"failed": failed, "requeued": requeued}
+    return {"failed": failed, **runs_dispatch_pending(now=now)}

@@ -52,7 +52,13 @@ class FractureForm(RegistryModelForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if all(name in self.fields for name in AID_FIELDS):
-            rfvh = derived.rfvh(*(data.get(name) for name in AID_FIELDS))
+            heights = [data.get(name) for name in AID_FIELDS]
+            problems = derived.implausible_heights(*heights)
+            for name, message in problems.items():
+                self.add_error(name, message)
+            if problems:
+                return data
+            rfvh = derived.rfvh(*heights)
             self.height_loss = derived.height_loss(rfvh)
             self.suggested_grade = derived.suggested_genant_grade(self.height_loss)
         return data

@@ -4,12 +4,12 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
+from registry import permissions
 from registry.forms.base import RegistryModelForm
 from registry.models import (
     AdverseEvent,
     Leakage,
     Procedure,
-    Role,
     Technique,
     TreatedLevel,
 )
@@ -58,7 +58,7 @@ class ProcedureForm(RegistryModelForm):
         self.fields["technique"].empty_label = "Choose…"
         self.fields["technique"].label_from_instance = lambda t: f"{t.code}: {t.name}"
         users = get_user_model().objects.filter(
-            memberships__site=site, memberships__role__in=[Role.SURGEON, Role.SITE_ADMIN]
+            memberships__site=site, memberships__role__in=permissions.EDITOR_ROLES
         )
         if self.instance.surgeon_id:
             users = users | get_user_model().objects.filter(pk=self.instance.surgeon_id)

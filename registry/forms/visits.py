@@ -5,7 +5,7 @@ from django.core.exceptions import ObjectDoesNotExist
 
 from registry import derived
 from registry.forms.base import RegistryModelForm
-from registry.models import ODI_FIELDS, FollowUpVisit, RadiographicMeasurement, TimepointChoice
+from registry.models import ODI_FIELDS, FollowUpVisit, RadiographicMeasurement
 from registry.models.visits import HEIGHT_FIELDS, ODI_SECTION_NAMES
 
 # Paraphrased anchors of each ODI 2.1a section (0 = no problem, 5 = worst).
@@ -71,20 +71,8 @@ class VisitForm(RegistryModelForm):
             answers.append(score if 0 <= score <= 5 else None)
         return derived.odi_percent(answers)
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        timepoint = data.get("timepoint")
-        procedure = self.instance.procedure
-        if timepoint and timepoint != TimepointChoice.UNSCHEDULED:
-            taken = procedure.visits.filter(timepoint=timepoint).exclude(pk=self.instance.pk)
-            if taken.exists():
-                label = dict(TimepointChoice.choices)[timepoint]
-                self.add_error(
-                    "timepoint",
-                    f"A {label.lower()} visit is already recorded for this procedure: "
-                    "edit it instead.",
-                )
-        return data
+    # A scheduled timepoint already recorded is the service's DuplicateError (same message,
+    # with a link to that visit, also when a concurrent submit wins the race).
 
 
 class RadiographForm(RegistryModelForm):

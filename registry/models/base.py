@@ -22,9 +22,28 @@ class ClinicalRecord(models.Model):
     class Meta:
         abstract = True
 
+    # Stored derived columns: computed by refresh_derived, never typed, so never validated as
+    # input (their inputs are; a value out of the column's range is an input error there).
+    DERIVED_FIELDS: tuple[str, ...] = ()
+
     def save(self, *args, **kwargs):
         self.refresh_derived()
         super().save(*args, **kwargs)
+
+    def clean_fields(self, exclude=None):
+        super().clean_fields(exclude={*(exclude or ()), *self.DERIVED_FIELDS})
+
+    def validate_constraints(self, exclude=None):
+        """Unique constraints are checked by the write services (a DuplicateError naming the
+        existing record, also when a concurrent insert wins the race), not here with
+        Django's generic "... with this ... already exists"; the database enforces them."""
+        unique_fields = {
+            name
+            for constraint in self._meta.constraints
+            if isinstance(constraint, models.UniqueConstraint)
+            for name in constraint.fields
+        }
+        super().validate_constraints(exclude={*(exclude or ()), *unique_fields})
 
     def refresh_derived(self) -> None:
         """Recompute stored derived columns; overridden where a model has some."""

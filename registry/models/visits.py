@@ -58,6 +58,7 @@ class FollowUpVisit(ClinicalRecord):
     odi_8 = _odi_field(8)
     odi_9 = _odi_field(9)
     odi_10 = _odi_field(10)
+    DERIVED_FIELDS = ("odi_percent",)
     odi_percent = models.DecimalField(
         "ODI (%)", max_digits=4, decimal_places=1, null=True, blank=True, editable=False
     )
@@ -156,6 +157,7 @@ class RadiographicMeasurement(ClinicalRecord):
     """Lateral-film measurements of one treated vertebra at one visit."""
 
     HEIGHT_FIELDS = HEIGHT_FIELDS
+    DERIVED_FIELDS = ("rfvh_percent",)
 
     visit = models.ForeignKey(FollowUpVisit, on_delete=models.CASCADE, related_name="radiographs")
     treated_level = models.ForeignKey(
@@ -202,9 +204,14 @@ class RadiographicMeasurement(ClinicalRecord):
         return f"Radiograph of level {self.treated_level_id} at visit {self.visit_id}"
 
     def refresh_derived(self) -> None:
-        value = derived.rfvh(
-            self.anterior_height_mm, self.above_anterior_height_mm, self.below_anterior_height_mm
+        heights = (
+            self.anterior_height_mm,
+            self.above_anterior_height_mm,
+            self.below_anterior_height_mm,
         )
+        # Implausible heights are refused by clean(); never store a value the column cannot
+        # hold, whoever saves (a raw "no more than 5 digits" is not a message for a person).
+        value = None if derived.implausible_heights(*heights) else derived.rfvh(*heights)
         self.rfvh_percent = as_decimal(value, 2)
 
     @property
@@ -224,11 +231,14 @@ class RadiographicMeasurement(ClinicalRecord):
         return derived.beck_index(self.anterior_height_mm, self.posterior_height_mm)
 
     def clean(self) -> None:
+        errors = derived.implausible_heights(
+            self.anterior_height_mm, self.above_anterior_height_mm, self.below_anterior_height_mm
+        )
         if (
             self.visit_id
             and self.treated_level_id
             and self.treated_level.procedure_id != self.visit.procedure_id
         ):
-            raise ValidationError(
-                {"treated_level": "This vertebra was not treated in this visit's procedure."}
-            )
+            errors["treated_level"] = "This vertebra was not treated in this visit's procedure."
+        if errors:
+            raise ValidationError(errors)

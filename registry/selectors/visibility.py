@@ -1,9 +1,10 @@
-"""Reads that decide who sees what. Every view, API and export goes through these."""
+"""Reads that decide which rows exist for a user. Every view, API and export goes through
+these; who may *do* what with them is `registry.permissions`."""
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
-from registry.models import Patient, Role, Site, SiteMembership
+from registry.models import Patient, Site, SiteMembership
 
 
 def sites_visible_to(*, user: AbstractBaseUser) -> QuerySet[Site]:
@@ -26,20 +27,3 @@ def patients_visible_to(*, user: AbstractBaseUser) -> QuerySet[Patient]:
         return Patient.objects.all()
     site_ids = SiteMembership.objects.filter(user=user).values("site_id")
     return Patient.objects.filter(site_id__in=site_ids)
-
-
-def role_at(*, user: AbstractBaseUser, site: Site) -> str | None:
-    """The user's role at a site, or None. Superusers act as site administrators."""
-    if user.is_superuser:
-        return Role.SITE_ADMIN
-    membership = SiteMembership.objects.filter(user=user, site=site).only("role").first()
-    return membership.role if membership else None
-
-
-def can_edit_clinical(*, user: AbstractBaseUser, site: Site) -> bool:
-    """Surgeons and site administrators write clinical forms; coordinators only read."""
-    return role_at(user=user, site=site) in {Role.SURGEON, Role.SITE_ADMIN}
-
-
-def can_withdraw(*, user: AbstractBaseUser, site: Site) -> bool:
-    return role_at(user=user, site=site) == Role.SITE_ADMIN

@@ -1,36 +1,30 @@
-"""Shared plumbing for write services: permission, validation, history, conflicts."""
+"""Shared plumbing for write services: permission, validation, history, conflicts,
+duplicates."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 
+from registry import permissions
 from registry.models import Site
-from registry.selectors import can_edit_clinical
+from registry.services.errors import ConflictError, DuplicateError
 from registry.signals import clinical_data_changed
 
-
-class ConflictError(Exception):
-    """Someone else saved the record after this edit began; nothing was written.
-
-    `changes` lists (field, value when the edit began, value now) so the user sees what
-    the other person changed.
-    """
-
-    def __init__(self, instance: models.Model, changes: list[tuple[str, Any, Any]]):
-        self.instance = instance
-        self.changes = changes
-        names = ", ".join(field for field, _, _ in changes) or "the record"
-        super().__init__(
-            f"This {instance._meta.verbose_name} was changed by someone else while you were "
-            f"editing it ({names}). Nothing was saved: review their change and edit again."
-        )
+__all__ = [
+    "ConflictError",
+    "announce_change",
+    "insert_unique",
+    "require_clinical_edit",
+    "save_validated",
+    "update_record",
+]
 
 
 def require_clinical_edit(*, user: AbstractBaseUser, site: Site) -> None:
-    if not can_edit_clinical(user=user, site=site):
+    if not permissions.can_edit_site(user, site):
         raise PermissionDenied("You may not edit clinical records of this site.")
 
 
@@ -45,6 +39,32 @@ def save_validated(instance: models.Model, *, user: AbstractBaseUser) -> models.
     instance._history_user = user
     instance.save()
     return instance
+
+
+def insert_unique(
+    instance: models.Model,
+    *,
+    user: AbstractBaseUser,
+    duplicate: Callable[[], DuplicateError | None],
+) -> models.Model:
+    """Save a new record that a unique constraint guards.
+
+    `duplicate()` looks for the record that would clash and returns the error to raise (or
+    None). It runs before the insert (the sequential case) and again when the insert loses a
+    race (IntegrityError: a concurrent request committed the same record a moment ago), so
+    both end with the same field-level message instead of a 500.
+    """
+    clash = duplicate()
+    if clash is not None:
+        raise clash
+    try:
+        with transaction.atomic():
+            return save_validated(instance, user=user)
+    except IntegrityError:
+        clash = duplicate()
+        if clash is None:
+            raise
+        raise clash from None
 
 
 def announce_change(*, site_id: int, user: AbstractBaseUser) -> None:
@@ -68,13 +88,17 @@ def update_record(
     user: AbstractBaseUser,
     expected_version: int,
     data: Mapping[str, Any],
+    part: str | None = None,
+    index: int | None = None,
 ) -> models.Model:
     """Apply `data` to a clinical record if nobody saved it since `expected_version`."""
     model = type(instance)
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=instance.pk)
         if locked.version != expected_version:
-            raise ConflictError(locked, _changes_since(locked, expected_version))
+            raise ConflictError(
+                locked, _changes_since(locked, expected_version), part=part, index=index
+            )
         for field, value in data.items():
             setattr(locked, field, value)
         locked.version += 1

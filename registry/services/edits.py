@@ -48,11 +48,13 @@ def clinical_update(
     instance: models.Model,
     expected_version: int,
     data: Mapping[str, Any],
+    part: str | None = None,
+    index: int | None = None,
 ) -> models.Model:
     """Edit a clinical record if the user may edit its site and nobody saved it meanwhile.
 
     Raises PermissionDenied, ValidationError (field-level) or ConflictError; nothing is
-    written on any of them.
+    written on any of them. `part`/`index` label the ConflictError of a composite edit.
     """
     patient = patient_of(instance)
     require_clinical_edit(user=user, site=patient.site)
@@ -60,6 +62,13 @@ def clinical_update(
         raise PermissionDenied("This patient withdrew consent: the record is read-only.")
     if "site" in data or "site_id" in data:
         raise ValidationError({"site": "A patient cannot be moved to another site here."})
-    updated = update_record(instance, user=user, expected_version=expected_version, data=data)
+    updated = update_record(
+        instance,
+        user=user,
+        expected_version=expected_version,
+        data=data,
+        part=part,
+        index=index,
+    )
     announce_change(site_id=patient.site_id, user=user)
     return updated

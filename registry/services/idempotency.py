@@ -35,6 +35,12 @@ def _replay(user: AbstractBaseUser, key: str, action: str) -> models.Model | Non
     return done.content_type.get_object_for_this_type(pk=done.object_id)
 
 
+def replayed(*, user: AbstractBaseUser, key: str | None, action: str) -> models.Model | None:
+    """The record a key already created for this action, if any (a page checks this before
+    deciding that, say, nothing is left to treat)."""
+    return _replay(user, key, action) if key else None
+
+
 def run_once(
     *, user: AbstractBaseUser, key: str | None, action: str, create: Callable[[], M]
 ) -> tuple[M, bool]:
@@ -60,14 +66,26 @@ def run_once(
                 content_type=ContentType.objects.get_for_model(record),
                 object_id=str(record.pk),
             )
-    except IntegrityError:
-        # Either a concurrent twin committed our key first (replay it), or the create itself
-        # hit a constraint (no key row then: let the caller map its IntegrityError).
+    except (IntegrityError, ValidationError):
+        # Either a concurrent twin committed our key first (replay it: its create held a lock
+        # or a unique index entry ours waited on, so ours then found the record it made and
+        # raised a DuplicateError, or our key insert hit the unique index), or the create
+        # itself failed (no key row then: the caller gets the error).
         first = _replay(user, key, action)
         if first is None:
             raise
         return first, False
     return record, True
+
+
+def record_once(
+    *, user: AbstractBaseUser, key: str | None, action: str, create: Callable[[], M]
+) -> M:
+    """`run_once` for services: the record, with `record.replayed` True when the key had
+    been used (the API answers 200 with the first record instead of 201)."""
+    record, created = run_once(user=user, key=key, action=action, create=create)
+    record.replayed = not created
+    return record
 
 
 def forget_old_keys(*, now=None) -> int:

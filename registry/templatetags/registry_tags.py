@@ -12,8 +12,9 @@ from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils.safestring import mark_safe
 
+from registry import permissions
 from registry.forms.base import unit_for
-from registry.models import Role, SiteMembership
+from registry.models import Patient, SiteMembership
 
 register = template.Library()
 
@@ -174,10 +175,35 @@ def get_item(mapping: dict, key: Any) -> Any:
     return mapping.get(key) if mapping else None
 
 
-@register.filter
-def can_enter(memberships: list[SiteMembership]) -> bool:
-    """Whether any of the user's roles enters cases (surgeon or site administrator)."""
-    return any(m.role in {Role.SURGEON, Role.SITE_ADMIN} for m in memberships)
+# What a template may ask `{% can "edit" patient as may_edit %}`: registry.permissions decides.
+_PREDICATES = {
+    "read": lambda user, obj: permissions.can_read(user, _site_of(obj)),
+    "edit": lambda user, patient: permissions.can_edit(user, patient),
+    "edit_site": lambda user, obj: permissions.can_edit_site(user, _site_of(obj)),
+    "withdraw": lambda user, patient: permissions.can_withdraw(user, patient),
+    "enter_cases": lambda user, _: permissions.can_enter_cases(user),
+    "run_statistics": lambda user, _: permissions.can_run_statistics(user),
+    "export": lambda user, obj: permissions.can_export(user, _site_of(obj) if obj else None),
+    "export_identified": lambda user, obj: permissions.can_export_identified(user, _site_of(obj)),
+}
+
+
+def _site_of(obj: Any):
+    return obj.site_id if isinstance(obj, Patient) else obj
+
+
+@register.simple_tag(takes_context=True)
+def can(context, action: str, obj: Any = None) -> bool:
+    """The one permission tag: `{% can "withdraw" patient as may_withdraw %}`."""
+    request = context.get("request")
+    user = getattr(request, "user", None) or context.get("user")
+    if user is None or not user.is_authenticated:
+        return False
+    try:
+        predicate = _PREDICATES[action]
+    except KeyError:
+        raise template.TemplateSyntaxError(f"can: unknown action {action!r}") from None
+    return predicate(user, obj)
 
 
 @register.simple_tag

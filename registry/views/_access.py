@@ -1,4 +1,5 @@
-"""Who may see and edit what, decided in one place for every view.
+"""Who may see and edit what, for every view: `registry.permissions` decides, this module turns
+its answers into 404 / 403.
 
 A patient outside the user's sites does not exist for them (404). Reading is open to every
 member of the site; editing needs a surgeon or site administrator there (403 otherwise), and
@@ -12,8 +13,9 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 
-from registry.models import Patient, Role, Site, SiteMembership
-from registry.selectors import patients_visible_to, sites_visible_to
+from registry import permissions
+from registry.models import Patient, Site
+from registry.selectors import patients_visible_to
 
 READ_ONLY = (
     "You can read this site's records but not edit them: clinical forms are for the site's "
@@ -28,34 +30,8 @@ def visible_patient(request: HttpRequest, registry_id: str) -> Patient:
     )
 
 
-def roles(request: HttpRequest) -> dict[int, str]:
-    """site id -> the user's role there, once per request."""
-    cached = getattr(request, "_registry_roles", None)
-    if cached is None:
-        user = request.user
-        if user.is_superuser:
-            cached = dict.fromkeys(
-                sites_visible_to(user=user).values_list("pk", flat=True), Role.SITE_ADMIN
-            )
-        else:
-            cached = dict(SiteMembership.objects.filter(user=user).values_list("site_id", "role"))
-        request._registry_roles = cached
-    return cached
-
-
-def may_edit(request: HttpRequest, patient: Patient) -> bool:
-    return (
-        roles(request).get(patient.site_id) in {Role.SURGEON, Role.SITE_ADMIN}
-        and not patient.is_withdrawn
-    )
-
-
-def may_withdraw(request: HttpRequest, patient: Patient) -> bool:
-    return roles(request).get(patient.site_id) == Role.SITE_ADMIN and not patient.is_withdrawn
-
-
 def require_edit(request: HttpRequest, patient: Patient) -> None:
-    if roles(request).get(patient.site_id) not in {Role.SURGEON, Role.SITE_ADMIN}:
+    if not permissions.can_edit_site(request.user, patient.site_id):
         raise PermissionDenied(READ_ONLY)
     if patient.is_withdrawn:
         raise PermissionDenied(WITHDRAWN)
@@ -68,13 +44,4 @@ def editable_patient(request: HttpRequest, registry_id: str) -> Patient:
 
 
 def editable_sites(request: HttpRequest) -> QuerySet[Site]:
-    site_ids = [
-        site_id
-        for site_id, role in roles(request).items()
-        if role in {Role.SURGEON, Role.SITE_ADMIN}
-    ]
-    return Site.objects.filter(pk__in=site_ids).order_by("code")
-
-
-def can_enter_cases(request: HttpRequest) -> bool:
-    return any(role in {Role.SURGEON, Role.SITE_ADMIN} for role in roles(request).values())
+    return Site.objects.filter(pk__in=permissions.editable_site_ids(request.user)).order_by("code")

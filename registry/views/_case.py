@@ -8,6 +8,7 @@ from django.db.models import Exists, OuterRef
 from django.urls import reverse
 
 from registry.models import FollowUpVisit, Fracture, Patient, Procedure, TimepointChoice
+from registry.selectors.progress import BASELINE, FRACTURES, PROCEDURE, next_step
 
 STEPS = (
     ("patient", "Patient"),
@@ -61,12 +62,14 @@ def case_steps(patient: Patient, current: str) -> list[Step]:
         baseline_url = (
             reverse("visit_create", args=[rid, first_without_baseline]) + "?timepoint=baseline"
         )
-    done = {
-        "patient": True,
-        "fractures": state["has_fracture"],
-        "procedure": state["has_procedure"],
-        "baseline": state["has_procedure"] and not state["missing_baseline"],
-    }
+    step = next_step(
+        has_fracture=state["has_fracture"],
+        has_procedure=state["has_procedure"],
+        missing_baseline=state["missing_baseline"],
+    )
+    order = ["patient", FRACTURES, PROCEDURE, BASELINE]
+    reached = order.index(step) if step else len(order)
+    done = {key: number < reached for number, key in enumerate(order)}
     urls = {
         "patient": reverse("patient_edit", args=[rid]),
         "fractures": reverse("fractures_create", args=[rid]),
@@ -82,10 +85,10 @@ def case_steps(patient: Patient, current: str) -> list[Step]:
 def next_step_url(patient: Patient, status_step: str | None, procedure_id: int | None) -> str:
     """Where to resume an incomplete case (the worklist and the list link here)."""
     rid = patient.registry_id
-    if status_step == "fractures":
+    if status_step == FRACTURES:
         return reverse("fractures_create", args=[rid])
-    if status_step == "procedure":
+    if status_step == PROCEDURE:
         return reverse("procedure_create", args=[rid])
-    if status_step == "baseline" and procedure_id:
+    if status_step == BASELINE and procedure_id:
         return reverse("visit_create", args=[rid, procedure_id]) + "?timepoint=baseline"
     return reverse("patient_detail", args=[rid])

@@ -7,7 +7,7 @@ through a worklist, so the count stops there and the page says "1000+".
 from django.core.paginator import Paginator
 from django.utils.functional import cached_property
 
-from registry.selectors.worklist import COUNT_CAP
+from registry.selectors.followups import COUNT_CAP
 
 
 class CappedPaginator(Paginator):

@@ -1,14 +1,15 @@
-"""Saving several forms as one: all or nothing, errors next to their fields, conflicts merged.
+"""Saving a page: one service call, its errors next to the fields, conflicts merged.
 
-A page may write several records (a procedure and its levels, a visit and its radiographs).
-`all_or_nothing()` runs the service calls in one savepoint; a ValidationError is attached to the
-form it came from, a ConflictError is kept for the page, and if anything failed the savepoint
+A page writes through one service (a procedure and its levels, a visit and its radiographs).
+`all_or_nothing()` runs it in one savepoint; a ValidationError is attached to the form it
+came from (a PartError to the sub-form of its part, a DuplicateError with a link to the
+existing record), a ConflictError is kept for the page, and if anything failed the savepoint
 is rolled back so nothing is half-saved (ATOMIC_REQUESTS would otherwise commit the rest).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,13 +19,30 @@ from typing import Any
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
+from django.utils.html import format_html
 
-from registry.selectors.timeline import display_value, field_label, user_label
-from registry.services import ConflictError
+from registry.selectors.history import display_value, field_label, user_label
+from registry.services import ConflictError, DuplicateError, PartError
+from registry.views._links import record_url
+
+# part name -> the sub-forms of that part (indexed like the service's list) or one form.
+Parts = Mapping[str, Sequence[forms.BaseForm] | forms.BaseForm]
+
+
+def duplicate_message(error: DuplicateError) -> str:
+    """The duplicate's message with a link to the record that exists."""
+    url = record_url(error.existing)
+    if url is None:
+        return error.text
+    return format_html('{} <a href="{}">Open it</a>.', error.text, url)
 
 
 def attach_errors(form: forms.BaseForm, error: ValidationError) -> None:
     """Put a service's field-level errors next to the fields; others at the top of the form."""
+    if isinstance(error, DuplicateError):
+        name = error.field if error.field in form.fields else None
+        form.add_error(name, [duplicate_message(error)])
+        return
     if not hasattr(error, "error_dict"):
         form.add_error(None, error)
         return
@@ -37,6 +55,15 @@ def attach_errors(form: forms.BaseForm, error: ValidationError) -> None:
             label = name.replace("_", " ")
             for message in messages:
                 form.add_error(None, f"{label.capitalize()}: {' '.join(message.messages)}")
+
+
+def _part_form(form: forms.BaseForm, parts: Parts, part: str | None, index: int | None):
+    target = parts.get(part) if part else None
+    if target is None:
+        return form
+    if isinstance(target, forms.BaseForm):
+        return target
+    return target[index] if index is not None and index < len(target) else form
 
 
 @dataclass
@@ -53,15 +80,28 @@ class Saver:
     failed: bool = False
     conflicts: list[Conflict] = field(default_factory=list)
 
-    def __call__(self, form: forms.BaseForm, service: Callable[..., Any], /, **kwargs: Any):
-        """Run one service call; on failure note it against `form` and return None."""
+    def __call__(
+        self,
+        form: forms.BaseForm,
+        service: Callable[..., Any],
+        /,
+        parts: Parts | None = None,
+        **kwargs: Any,
+    ):
+        """Run one service call; on failure note it against `form` (or the sub-form in
+        `parts` the error names) and return None."""
+        parts = parts or {}
         try:
             with transaction.atomic():
                 return service(**kwargs)
+        except PartError as error:
+            target = _part_form(form, parts, error.part, error.index)
+            inner = error.error
+            attach_errors(target, inner if isinstance(inner, DuplicateError) else error)
         except ValidationError as error:
             attach_errors(form, error)
         except ConflictError as error:
-            self.conflicts.append(Conflict(form, error))
+            self.conflicts.append(Conflict(_part_form(form, parts, error.part, error.index), error))
         self.failed = True
         return None
 

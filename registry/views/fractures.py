@@ -2,19 +2,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
 from registry import vertebrae
 from registry.forms import FractureForm, LevelPickerForm
 from registry.models import Fracture
-from registry.services import fracture_create
+from registry.services import fractures_record
+from registry.views import _heights
 from registry.views._access import editable_patient
 from registry.views._case import case_steps
 from registry.views._edit import edit_record
 from registry.views._saving import all_or_nothing
-
-# Heights typed on the fractures page, kept to prefill the baseline radiographs.
-SESSION_HEIGHTS = "registry_fracture_heights"
+from registry.views._tokens import earlier_submit, form_token, note_replay, posted_token
 
 
 @login_required
@@ -22,6 +23,8 @@ SESSION_HEIGHTS = "registry_fracture_heights"
 def fractures_create_view(request: HttpRequest, registry_id: str) -> HttpResponse:
     """Case entry, step 2 of 4: several fractured vertebrae on one page, all saved or none."""
     patient = editable_patient(request, registry_id)
+    if earlier_submit(request, "fractures_record") is not None:  # a double click
+        return redirect("patient_detail", registry_id=registry_id)
     recorded = list(patient.fractures.order_by("level"))
     recorded_levels = {f.level for f in recorded}
     posting = request.method == "POST"
@@ -42,17 +45,19 @@ def fractures_create_view(request: HttpRequest, registry_id: str) -> HttpRespons
         forms_chosen = [level_forms[level] for level in picker.cleaned_data["levels"]]
         if all([form.is_valid() for form in forms_chosen]):
             with all_or_nothing() as save:
-                for form in forms_chosen:
-                    save(
-                        form,
-                        fracture_create,
-                        user=request.user,
-                        patient=patient,
-                        level=form.instance.level,
-                        **form.model_data(),
-                    )
+                saved = save(
+                    picker,
+                    fractures_record,
+                    parts={"fractures": forms_chosen},
+                    user=request.user,
+                    patient=patient,
+                    fractures=[
+                        {"level": form.instance.level, **form.model_data()} for form in forms_chosen
+                    ],
+                    idempotency_key=posted_token(request),
+                )
             if not save.failed:
-                return _saved(request, patient, forms_chosen)
+                return _saved(request, patient, forms_chosen, saved)
     sections = [
         {"level": level, "form": form, "chosen": level in chosen}
         for level, form in level_forms.items()
@@ -72,16 +77,20 @@ def fractures_create_view(request: HttpRequest, registry_id: str) -> HttpRespons
                 (level, level in recorded_levels, level in chosen) for level in vertebrae.LEVELS
             ],
             "steps": case_steps(patient, "fractures"),
+            "idempotency_key": form_token(request),
         },
     )
 
 
-def _saved(request: HttpRequest, patient, forms_saved: list[FractureForm]) -> HttpResponse:
-    heights = request.session.get(SESSION_HEIGHTS, {})
+def _saved(request: HttpRequest, patient, forms_saved: list[FractureForm], saved) -> HttpResponse:
+    rid = patient.registry_id
+    if note_replay(request, saved[0] if saved else None):
+        return redirect("patient_detail", registry_id=rid)
+    heights = {}
     for form in forms_saved:
         level = form.instance.level
         if form.heights():
-            heights[f"{patient.pk}:{level}"] = form.heights()
+            heights[level] = form.heights()
         if form.grade_mismatch:
             messages.warning(
                 request,
@@ -89,12 +98,14 @@ def _saved(request: HttpRequest, patient, forms_saved: list[FractureForm]) -> Ht
                 f"({form.height_loss:.0f} % height loss); grade "
                 f"{form.cleaned_data['genant_grade']} was recorded as you chose.",
             )
-    request.session[SESSION_HEIGHTS] = heights
     levels = ", ".join(form.instance.level for form in forms_saved)
     messages.success(request, f"Fractures saved: {levels}.")
     if patient.procedures.exists():
-        return redirect("patient_detail", registry_id=patient.registry_id)
-    return redirect("procedure_create", registry_id=patient.registry_id)
+        return redirect("patient_detail", registry_id=rid)
+    url = reverse("procedure_create", args=[rid])
+    if heights:
+        url += "?" + urlencode({_heights.PARAM: _heights.encode(heights)})
+    return redirect(url)
 
 
 @login_required

@@ -6,22 +6,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from registry import vertebrae
+from registry import permissions, vertebrae
 from registry.forms import PatientFilterForm, PatientForm, WithdrawForm
 from registry.selectors import sites_visible_to
-from registry.selectors.worklist import case_status, patient_list
-from registry.services import patient_create, patient_withdraw
-from registry.views._access import (
-    can_enter_cases,
-    editable_patient,
-    editable_sites,
-    may_withdraw,
-    visible_patient,
-)
+from registry.selectors.patients import patient_list
+from registry.selectors.progress import case_status
+from registry.services import AlreadyWithdrawnError, patient_create, patient_withdraw
+from registry.views._access import editable_patient, editable_sites, visible_patient
 from registry.views._case import case_steps, next_step_url
 from registry.views._edit import edit_record
 from registry.views._paging import CappedPaginator
 from registry.views._saving import all_or_nothing, attach_errors
+from registry.views._tokens import form_token, note_replay, posted_token
 
 
 @login_required
@@ -54,7 +50,6 @@ def patient_list_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "rows": rows,
             "filtered": any(filters.values()),
-            "can_create": can_enter_cases(request),
             "today": today,
         },
     )
@@ -65,14 +60,22 @@ def patient_list_view(request: HttpRequest) -> HttpResponse:
 def patient_create_view(request: HttpRequest) -> HttpResponse:
     """Case entry, step 1 of 4."""
     sites = editable_sites(request)
-    if not can_enter_cases(request):
+    if not permissions.can_enter_cases(request.user):
         raise PermissionDenied("Only surgeons and site administrators enter new patients.")
     form = PatientForm(request.POST or None, sites=sites, initial={"site": sites.first()})
     if request.method == "POST" and form.is_valid():
         data = form.model_data()
         with all_or_nothing() as save:
-            patient = save(form, patient_create, user=request.user, **data)
+            patient = save(
+                form,
+                patient_create,
+                user=request.user,
+                idempotency_key=posted_token(request),
+                **data,
+            )
         if not save.failed:
+            if note_replay(request, patient):
+                return redirect("patient_detail", registry_id=patient.registry_id)
             messages.success(
                 request, f"Patient {patient.registry_id} registered. Now the fractured vertebrae."
             )
@@ -80,7 +83,12 @@ def patient_create_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registry/patient_form.html",
-        {"form": form, "steps": None, "creating": True},
+        {
+            "form": form,
+            "steps": None,
+            "creating": True,
+            "idempotency_key": form_token(request),
+        },
     )
 
 
@@ -107,12 +115,16 @@ def patient_withdraw_view(request: HttpRequest, registry_id: str) -> HttpRespons
     if patient.is_withdrawn:
         messages.info(request, "This patient is already withdrawn.")
         return redirect("patient_detail", registry_id=registry_id)
-    if not may_withdraw(request, patient):
+    if not permissions.can_withdraw(request.user, patient):
         raise PermissionDenied("Only a site administrator of this site can withdraw a patient.")
     form = WithdrawForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             patient_withdraw(user=request.user, patient=patient, reason=form.cleaned_data["reason"])
+        except AlreadyWithdrawnError:
+            # A concurrent request (another tab, a double click) withdrew the patient first.
+            messages.info(request, "This patient is already withdrawn.")
+            return redirect("patient_detail", registry_id=registry_id)
         except ValidationError as error:
             attach_errors(form, _renamed(error))
         else:

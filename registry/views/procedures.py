@@ -4,17 +4,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.views.decorators.http import require_http_methods
 
-from registry import vertebrae
+from registry import permissions, vertebrae
 from registry.forms import AdverseEventForm, ProcedureForm, TreatedLevelForm
-from registry.models import AdverseEvent, Procedure, Role, TreatedLevel
+from registry.models import AdverseEvent, Procedure, TreatedLevel
 from registry.services import adverse_event_record, procedure_record
 from registry.services.edits import clinical_update
-from registry.views._access import editable_patient, roles
+from registry.views import _heights
+from registry.views._access import editable_patient
 from registry.views._case import case_steps
 from registry.views._edit import edit_record
 from registry.views._saving import all_or_nothing, rebase_conflicts
+from registry.views._tokens import earlier_submit, form_token, note_replay, posted_token
 
 
 @login_required
@@ -23,6 +26,8 @@ def procedure_create_view(request: HttpRequest, registry_id: str) -> HttpRespons
     """Case entry, step 3 of 4: the procedure and, per treated vertebra, cement, leakage and
     devices; recorded in one go by `procedure_record`."""
     patient = editable_patient(request, registry_id)
+    if earlier_submit(request, "procedure_record") is not None:  # a double click
+        return redirect("patient_detail", registry_id=registry_id)
     fractures = sorted(
         patient.fractures.filter(treatments__isnull=True),
         key=lambda f: vertebrae.level_index(f.level),
@@ -35,8 +40,10 @@ def procedure_create_view(request: HttpRequest, registry_id: str) -> HttpRespons
         return redirect("fractures_create", registry_id=registry_id)
     posting = request.method == "POST"
     initial = {"date": timezone.localdate()}
-    if roles(request).get(patient.site_id) in {Role.SURGEON, Role.SITE_ADMIN}:
+    if permissions.can_edit_site(request.user, patient.site_id):
         initial["surgeon"] = request.user.pk
+    source = request.POST if posting else request.GET
+    heights = _heights.encode(_heights.decode(source.get(_heights.PARAM)))
     form = ProcedureForm(
         request.POST if posting else None,
         instance=Procedure(patient=patient),
@@ -65,21 +72,28 @@ def procedure_create_view(request: HttpRequest, registry_id: str) -> HttpRespons
                 procedure = save(
                     form,
                     procedure_record,
+                    parts={"levels": treated},
                     user=request.user,
                     patient=patient,
                     levels=[
                         {"fracture": lf.instance.fracture, **lf.model_data()} for lf in treated
                     ],
+                    idempotency_key=posted_token(request),
                     **data,
                 )
             if not save.failed:
+                if note_replay(request, procedure):
+                    return redirect("patient_detail", registry_id=registry_id)
                 messages.success(
                     request,
                     f"{procedure.technique.code} of {procedure.date:%d %b %Y} recorded. "
                     "Now the baseline (pre-operative) visit.",
                 )
                 url = reverse("visit_create", args=[registry_id, procedure.pk])
-                return redirect(f"{url}?timepoint=baseline")
+                query = {"timepoint": "baseline"}
+                if heights:
+                    query[_heights.PARAM] = heights
+                return redirect(f"{url}?{urlencode(query)}")
     return render(
         request,
         "registry/procedure_form.html",
@@ -89,6 +103,8 @@ def procedure_create_view(request: HttpRequest, registry_id: str) -> HttpRespons
             "level_forms": level_forms,
             "creating": True,
             "steps": case_steps(patient, "procedure"),
+            "idempotency_key": form_token(request),
+            "heights": heights,
         },
     )
 
@@ -161,20 +177,27 @@ def adverse_event_create_view(request: HttpRequest, registry_id: str, pk: int) -
     )
     if request.method == "POST" and form.is_valid():
         with all_or_nothing() as save:
-            save(
+            event = save(
                 form,
                 adverse_event_record,
                 user=request.user,
                 procedure=procedure,
+                idempotency_key=posted_token(request),
                 **form.model_data(),
             )
         if not save.failed:
-            messages.success(request, "Adverse event recorded.")
+            if not note_replay(request, event):
+                messages.success(request, "Adverse event recorded.")
             return redirect("patient_detail", registry_id=registry_id)
     return render(
         request,
         "registry/record_form.html",
-        {"patient": patient, "form": form, "title": f"New adverse event after {procedure}"},
+        {
+            "patient": patient,
+            "form": form,
+            "title": f"New adverse event after {procedure}",
+            "idempotency_key": form_token(request),
+        },
     )
 
 

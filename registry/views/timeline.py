@@ -4,8 +4,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from registry.selectors.timeline import patient_history, patient_timeline
-from registry.views._access import may_edit, may_withdraw, visible_patient
+from registry.selectors.history import patient_history
+from registry.selectors.timeline import patient_timeline
+from registry.views._access import visible_patient
 
 HISTORY_SHOWN = 30
 
@@ -31,8 +32,6 @@ def patient_detail_view(request: HttpRequest, registry_id: str) -> HttpResponse:
             "history": history,
             "history_total": history_total,
             "history_all": show_all,
-            "can_edit": may_edit(request, patient),
-            "can_withdraw": may_withdraw(request, patient),
             "today": today,
         },
     )

@@ -16,13 +16,13 @@ from registry.models import (
     RadiographicMeasurement,
     TimepointChoice,
 )
-from registry.selectors.worklist import FOLLOW_UP_TIMEPOINTS, TIMEPOINT_LABELS
-from registry.services import adverse_event_record, radiograph_record, visit_record
-from registry.services.edits import clinical_update
+from registry.selectors.followups import FOLLOW_UP_TIMEPOINTS, TIMEPOINT_LABELS
+from registry.services import visit_record, visit_update
+from registry.views import _heights
 from registry.views._access import editable_patient
 from registry.views._case import case_steps
 from registry.views._saving import all_or_nothing, rebase_conflicts
-from registry.views.fractures import SESSION_HEIGHTS
+from registry.views._tokens import form_token, note_replay, posted_token
 
 
 def _treated_levels(procedure: Procedure) -> list:
@@ -91,13 +91,14 @@ def visit_create_view(request: HttpRequest, registry_id: str, pk: int) -> HttpRe
         initial={"timepoint": timepoint, "visit_date": visit_date},
     )
     levels = _treated_levels(procedure)
-    heights = request.session.get(SESSION_HEIGHTS, {})
+    # Heights typed on the fractures page prefill the baseline films (passed in the URL).
+    heights = _heights.decode(request.GET.get(_heights.PARAM)) if not posting else {}
     radiograph_forms = [
         RadiographForm(
             data,
             prefix=f"rad-{level.pk}",
             instance=RadiographicMeasurement(treated_level=level),
-            initial=heights.get(f"{patient.pk}:{level.fracture.level}", {})
+            initial=heights.get(level.fracture.level, {})
             if timepoint == TimepointChoice.BASELINE
             else {},
         )
@@ -113,35 +114,24 @@ def visit_create_view(request: HttpRequest, registry_id: str, pk: int) -> HttpRe
         forms_ = [form, *radiograph_forms] + ([] if baseline else [event_form])
         if all([f.is_valid() for f in forms_]):
             answers = form.model_data()
+            measured = [rf for rf in radiograph_forms if not rf.is_blank()]
+            with_event = not baseline and not event_form.is_blank()
             with all_or_nothing() as save:
                 visit = save(
                     form,
                     visit_record,
+                    parts={"radiographs": measured, "adverse_event": event_form},
                     user=request.user,
                     procedure=procedure,
                     timepoint=answers.pop("timepoint"),
                     visit_date=answers.pop("visit_date"),
+                    radiographs=[
+                        {"treated_level": rf.treated_level, **rf.model_data()} for rf in measured
+                    ],
+                    adverse_event=event_form.model_data() if with_event else None,
+                    idempotency_key=posted_token(request),
                     **answers,
                 )
-                if visit is not None:
-                    for rf in radiograph_forms:
-                        if not rf.is_blank():
-                            save(
-                                rf,
-                                radiograph_record,
-                                user=request.user,
-                                visit=visit,
-                                treated_level=rf.treated_level,
-                                **rf.model_data(),
-                            )
-                    if not baseline and not event_form.is_blank():
-                        save(
-                            event_form,
-                            adverse_event_record,
-                            user=request.user,
-                            procedure=procedure,
-                            **event_form.model_data(),
-                        )
             if not save.failed:
                 return _saved(request, patient, visit)
     return render(
@@ -157,11 +147,15 @@ def visit_create_view(request: HttpRequest, registry_id: str, pk: int) -> HttpRe
             "creating": True,
             "next": _safe_next(request),
             "steps": case_steps(patient, "baseline") if baseline else None,
+            "idempotency_key": form_token(request),
         },
     )
 
 
 def _saved(request: HttpRequest, patient, visit: FollowUpVisit) -> HttpResponse:
+    anchor = reverse("patient_detail", args=[patient.registry_id]) + f"#visit-{visit.pk}"
+    if note_replay(request, visit):
+        return redirect(anchor)
     window = visit.window
     label = visit.get_timepoint_display()
     text = f"{label} visit saved"
@@ -174,16 +168,7 @@ def _saved(request: HttpRequest, patient, visit: FollowUpVisit) -> HttpResponse:
             f"This visit is {window.status.value.replace('_', ' ')}: its window runs "
             f"{window.start_date:%d %b %Y} to {window.end_date:%d %b %Y}. It is kept and flagged.",
         )
-    if visit.timepoint == TimepointChoice.BASELINE:
-        heights = request.session.get(SESSION_HEIGHTS, {})
-        prefix = f"{patient.pk}:"
-        request.session[SESSION_HEIGHTS] = {
-            key: value for key, value in heights.items() if not key.startswith(prefix)
-        }
-    target = _safe_next(request)
-    if target:
-        return redirect(target)
-    return redirect(reverse("patient_detail", args=[patient.registry_id]) + f"#visit-{visit.pk}")
+    return redirect(_safe_next(request) or anchor)
 
 
 @login_required
@@ -214,33 +199,38 @@ def visit_edit_view(request: HttpRequest, registry_id: str, pk: int) -> HttpResp
     ]
     conflicts = []
     if posting and all([f.is_valid() for f in [form, *radiograph_forms]]):
-        with all_or_nothing() as save:
-            changed = 0
-            for edited in [form, *radiograph_forms]:
-                if edited.instance.pk:
-                    changes = edited.changed_model_data()
-                    if changes:
-                        changed += 1
-                        save(
-                            edited,
-                            clinical_update,
-                            user=request.user,
-                            instance=edited.instance,
-                            expected_version=edited.expected_version,
-                            data=changes,
-                        )
-                elif not edited.is_blank():
-                    changed += 1
-                    save(
-                        edited,
-                        radiograph_record,
-                        user=request.user,
-                        visit=visit,
-                        treated_level=edited.treated_level,
-                        **edited.model_data(),
+        films = []  # the radiograph forms with something to write, in the service's order
+        items = []
+        for rf in radiograph_forms:
+            if rf.instance.pk:
+                changes = rf.changed_model_data()
+                if changes:
+                    films.append(rf)
+                    items.append(
+                        {
+                            "instance": rf.instance,
+                            "expected_version": rf.expected_version,
+                            "data": changes,
+                        }
                     )
+            elif not rf.is_blank():
+                films.append(rf)
+                items.append({"data": {"treated_level": rf.treated_level, **rf.model_data()}})
+        changes = form.changed_model_data()
+        with all_or_nothing() as save:
+            if changes or items:
+                save(
+                    form,
+                    visit_update,
+                    parts={"radiographs": films},
+                    user=request.user,
+                    visit=visit,
+                    expected_version=form.expected_version,
+                    data=changes,
+                    radiographs=items,
+                )
         if not save.failed:
-            messages.success(request, "Visit saved." if changed else "Nothing changed.")
+            messages.success(request, "Visit saved." if changes or items else "Nothing changed.")
             target = _safe_next(request)
             url = reverse("patient_detail", args=[registry_id]) + f"#visit-{visit.pk}"
             return redirect(target or url)

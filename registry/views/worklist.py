@@ -4,22 +4,25 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from registry import permissions
 from registry.forms.patients import PER_PAGE_CHOICES
-from registry.models import Role
 from registry.selectors import sites_visible_to
-from registry.selectors.worklist import (
+from registry.selectors.followups import (
     DUE,
     DUE_SOON_DAYS,
-    INCOMPLETE_LOOKBACK_DAYS,
     OUT_OF_WINDOW_LOOKBACK_DAYS,
     OVERDUE,
     OVERDUE_GRACE_DAYS,
     follow_up_items,
     follow_up_rows,
-    incomplete_cases,
     out_of_window_visits,
 )
-from registry.views._access import roles
+from registry.selectors.progress import (
+    INCOMPLETE_LOOKBACK_DAYS,
+    STILL_MISSING,
+    incomplete_cases,
+    next_step,
+)
 from registry.views._case import next_step_url
 from registry.views._paging import CappedPaginator
 
@@ -64,8 +67,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
     so the list answers in one round of cheap queries whatever the site's size.
     """
     sites = list(sites_visible_to(user=request.user).order_by("code"))
-    user_roles = roles(request)
-    site = _chosen_site(request, sites, user_roles)
+    site = _chosen_site(request, sites)
     today = timezone.localdate()
     tab = _tab(request)
     page = None
@@ -80,7 +82,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
             rows = [
                 {
                     "patient": patient,
-                    "missing": _missing(patient),
+                    "missing": STILL_MISSING[_next_step(patient)],
                     "resume": next_step_url(
                         patient, _next_step(patient), patient.procedure_without_baseline
                     ),
@@ -89,9 +91,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
             ]
         else:
             rows = list(objects)
-    editable_site_ids = {
-        site_id for site_id, role in user_roles.items() if role in {Role.SURGEON, Role.SITE_ADMIN}
-    }
+    editable_site_ids = set(permissions.editable_site_ids(request.user))
     return render(
         request,
         "registry/worklist.html",
@@ -118,14 +118,14 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
 def worklist_count_view(request: HttpRequest) -> JsonResponse:
     """How many rows a worklist tab holds (up to 1000), for the badges of the other tabs."""
     sites = list(sites_visible_to(user=request.user).order_by("code"))
-    site = _chosen_site(request, sites, roles(request))
+    site = _chosen_site(request, sites)
     tab = _tab(request)
     paginator = CappedPaginator(_list(request, tab, site, timezone.localdate()), 1)
     count = paginator.count if sites else 0
     return JsonResponse({"tab": tab, "count": count, "capped": paginator.capped})
 
 
-def _chosen_site(request: HttpRequest, sites: list, user_roles: dict):
+def _chosen_site(request: HttpRequest, sites: list):
     """?site=<code>, `all` for every site of the user; by default the first site where the
     user edits (a surgeon's own site), else the first site they see."""
     wanted = request.GET.get("site")
@@ -135,22 +135,15 @@ def _chosen_site(request: HttpRequest, sites: list, user_roles: dict):
         if site.code == wanted:
             return site
     for site in sites:
-        if user_roles.get(site.pk) in {Role.SURGEON, Role.SITE_ADMIN}:
+        if permissions.can_edit_site(request.user, site):
             return site
     return sites[0] if len(sites) == 1 else None
 
 
 def _next_step(patient) -> str:
-    if not patient.has_fracture:
-        return "fractures"
-    if not patient.has_procedure:
-        return "procedure"
-    return "baseline"
-
-
-def _missing(patient) -> str:
-    return {
-        "fractures": "fractures, procedure, baseline visit",
-        "procedure": "procedure, baseline visit",
-        "baseline": "baseline visit",
-    }[_next_step(patient)]
+    """An incomplete case's annotations through the one rule (every row here misses one)."""
+    return next_step(
+        has_fracture=patient.has_fracture,
+        has_procedure=patient.has_procedure,
+        missing_baseline=True,
+    )

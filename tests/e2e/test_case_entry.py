@@ -88,7 +88,8 @@ def test_a_surgeon_enters_a_full_case_and_follows_it_up(page, surgeon, screensho
     page.get_by_role("button", name="Save fractures and continue").click()
 
     # Step 3: PKP on both levels.
-    page.wait_for_url(re.compile(r"/procedures/new/$"))
+    # The heights typed here travel in the address (not the session) to the baseline films.
+    page.wait_for_url(re.compile(r"/procedures/new/\?heights=L1%3A14%2F26%2F28$"))
     page.fill("#id_date", operated.isoformat())
     page.select_option("#id_technique", label="PKP: Percutaneous (balloon) kyphoplasty")
     page.select_option("#id_approach", "bipedicular")
@@ -106,7 +107,7 @@ def test_a_surgeon_enters_a_full_case_and_follows_it_up(page, surgeon, screensho
     page.get_by_role("button", name=re.compile("Save procedure")).click()
 
     # Step 4: the baseline visit, ODI scored as answered, films per treated vertebra.
-    page.wait_for_url(re.compile(r"/visits/new/\?timepoint=baseline$"))
+    page.wait_for_url(re.compile(r"/visits/new/\?timepoint=baseline&heights=L1%3A14%2F26%2F28$"))
     page.fill("#id_visit_date", (operated - timedelta(days=1)).isoformat())
     page.fill("#id_vas", "8.5")
     answer_odi(page, [4, 3, 4, 3, 3, 4, 3, 2, 3, 3])

@@ -76,9 +76,13 @@ def test_a_saved_cohort_is_normalised_and_hashed(db, surgeon_a):
 
 
 def test_an_owner_cannot_save_the_same_definition_twice(db, surgeon_a):
-    cohort_create(owner=surgeon_a, name="First", filters={"techniques": ["PKP", "VBS"]})
-    with pytest.raises(ValidationError, match="already have this cohort: First"):
+    from registry.services import DuplicateError
+
+    first = cohort_create(owner=surgeon_a, name="First", filters={"techniques": ["PKP", "VBS"]})
+    with pytest.raises(DuplicateError, match="already have a cohort with this definition") as e:
         cohort_create(owner=surgeon_a, name="Second", filters={"techniques": ["VBS", "PKP"]})
+    assert e.value.existing == first
+    assert isinstance(e.value, ValidationError)  # the API maps DuplicateError to 409
 
 
 def test_only_the_owner_updates_a_cohort(db, surgeon_a, coordinator):

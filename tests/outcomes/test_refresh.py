@@ -57,7 +57,7 @@ def test_a_busy_site_is_refreshed_once_when_it_goes_quiet(
 
 
 def test_a_site_that_never_goes_quiet_is_refreshed_after_the_longest_wait(cohorts, site_a):
-    with mock.patch("outcomes.tasks.run_statistics.delay"):
+    with mock.patch("outcomes.tasks.run_statistics.apply_async"):
         now = T0
         while now < T0 + MAX_WAIT:
             note_data_changed(site_id=site_a.pk, now=now)
@@ -104,6 +104,6 @@ def test_a_clinical_write_notes_the_change_through_the_registry_signal(
 
 def test_the_periodic_task_refreshes_due_sites(cohorts, site_b):
     note_data_changed(site_id=site_b.pk, now=timezone.now() - QUIET - timedelta(seconds=1))
-    with mock.patch("outcomes.tasks.run_statistics.delay"):
+    with mock.patch("outcomes.tasks.run_statistics.apply_async"):
         assert refresh_after_changes.apply().get() == 1
     assert StatisticsRun.objects.get().cohort.name == "B"

@@ -93,19 +93,20 @@ def test_each_user_gets_a_result_over_the_patients_they_may_see(
 def test_the_task_is_queued_only_when_the_transaction_commits(
     cohort, coordinator, django_capture_on_commit_callbacks
 ):
-    with mock.patch("outcomes.tasks.run_statistics.delay") as delay:
+    with mock.patch("outcomes.tasks.run_statistics.apply_async") as delay:
         with django_capture_on_commit_callbacks() as callbacks:
             asked = run_request(user=coordinator, cohort=cohort, analysis="table1")
             delay.assert_not_called()
         assert len(callbacks) == 1
         callbacks[0]()
-    delay.assert_called_once_with(asked.run.pk)
-    assert StatisticsRun.objects.get(pk=asked.run.pk).status == RunStatus.PENDING
+    delay.assert_called_once_with(args=[asked.run.pk], retry=False)
+    run = StatisticsRun.objects.get(pk=asked.run.pk)
+    assert run.status == RunStatus.PENDING and run.dispatched_at is not None
 
 
 @pytest.fixture
 def pending(cohort, coordinator, ask):
-    with mock.patch("outcomes.tasks.run_statistics.delay"):
+    with mock.patch("outcomes.tasks.run_statistics.apply_async"):
         return ask(coordinator, cohort).run
 
 
@@ -117,6 +118,28 @@ def test_running_the_task_twice_does_the_work_once(pending):
     assert work.call_count == 1
     run = StatisticsRun.objects.get(pk=pending.pk)
     assert (run.status, run.attempts, run.task_id) == (RunStatus.DONE, 1, "t-1")
+
+
+def test_a_claim_whose_worker_is_gone_is_taken_over(pending):
+    from outcomes.services.runs import busy_retry_after, takeover_after
+
+    assert services.run_claim(run_id=pending.pk, task_id="t-1", retries=0)
+    with mock.patch("outcomes.services.runs.compute_run", wraps=compute_run) as work:
+        # The dead worker's message, delivered again: busy, and it asks again soon.
+        assert services.run_execute(run_id=pending.pk, task_id="t-1", retries=0) == "busy"
+        assert busy_retry_after(run_id=pending.pk, task_id="t-1") == 1.0
+        # Another message waits until the claim is stale ...
+        later = busy_retry_after(run_id=pending.pk, task_id="t-2")
+        assert later == pytest.approx(takeover_after().total_seconds() + 1, abs=2)
+        StatisticsRun.objects.filter(pk=pending.pk).update(
+            started_at=timezone.now() - takeover_after() - timedelta(seconds=1)
+        )
+        # ... then takes over and computes it, once.
+        assert services.run_execute(run_id=pending.pk, task_id="t-2", retries=0) == "done"
+        assert services.run_execute(run_id=pending.pk, task_id="t-1", retries=1) == "skipped"
+    assert work.call_count == 1
+    run = StatisticsRun.objects.get(pk=pending.pk)
+    assert (run.status, run.task_id, run.attempts) == (RunStatus.DONE, "t-2", 2)
 
 
 def test_the_claim_is_a_conditional_update(pending):
@@ -185,27 +208,65 @@ def test_the_retry_policy_is_declared_on_the_task():
     assert run_statistics.soft_time_limit < run_statistics.time_limit
 
 
-def test_the_sweeper_fails_lost_runs_and_requeues_stuck_ones(pending, cohort, coordinator, ask):
+def test_the_sweeper_fails_lost_runs_and_dispatches_lost_messages(
+    pending, cohort, coordinator, ask
+):
     StatisticsRun.objects.filter(pk=pending.pk).update(
         status=RunStatus.RUNNING, started_at=timezone.now() - timedelta(hours=2)
     )
-    with mock.patch("outcomes.tasks.run_statistics.delay"):
+    with mock.patch("outcomes.tasks.run_statistics.apply_async"):
         waiting = ask(coordinator, cohort, "rates").run
     StatisticsRun.objects.filter(pk=waiting.pk).update(
-        created_at=timezone.now() - timedelta(hours=1)
+        dispatched_at=timezone.now() - timedelta(hours=1)
     )
-    with mock.patch("outcomes.tasks.run_statistics.delay") as delay:
-        assert services.runs_sweep() == {"failed": 1, "requeued": 1}
-    delay.assert_called_once_with(waiting.pk)
+    with mock.patch("outcomes.tasks.run_statistics.apply_async") as send:
+        assert services.runs_sweep() == {"failed": 1, "sent": 1, "failed_to_send": 0}
+    send.assert_called_once_with(args=[waiting.pk], retry=False)
     assert "worker stopped" in StatisticsRun.objects.get(pk=pending.pk).error
 
 
 def test_a_broker_outage_leaves_the_run_pending_instead_of_failing_the_request(
     cohort, coordinator, ask
 ):
-    with mock.patch("outcomes.tasks.run_statistics.delay", side_effect=ConnectionRefusedError):
+    with mock.patch(
+        "outcomes.tasks.run_statistics.apply_async", side_effect=ConnectionRefusedError
+    ):
         asked = ask(coordinator, cohort)
-    assert StatisticsRun.objects.get(pk=asked.run.pk).status == RunStatus.PENDING
+    run = StatisticsRun.objects.get(pk=asked.run.pk)
+    assert run.status == RunStatus.PENDING and run.is_delayed
+    assert run.dispatched_at is None and "job queue is unreachable" in run.dispatch_error
+
+
+def test_the_outbox_sends_what_the_broker_never_got_oldest_first(cohort, coordinator, ask):
+    from kombu.exceptions import OperationalError as BrokerDown
+
+    with mock.patch("outcomes.tasks.run_statistics.apply_async", side_effect=BrokerDown("down")):
+        first = ask(coordinator, cohort, "rates").run
+        second = ask(coordinator, cohort, "table1").run
+    with mock.patch("outcomes.tasks.run_statistics.apply_async", side_effect=BrokerDown("down")):
+        assert services.runs_dispatch_pending() == {"sent": 0, "failed_to_send": 1}
+    with mock.patch("outcomes.tasks.run_statistics.apply_async") as send:
+        assert services.runs_dispatch_pending() == {"sent": 2, "failed_to_send": 0}
+        # Just dispatched: not sent again until its message is presumed lost.
+        assert services.runs_dispatch_pending() == {"sent": 0, "failed_to_send": 0}
+    assert [c.kwargs["args"] for c in send.call_args_list] == [[first.pk], [second.pk]]
+    for run in StatisticsRun.objects.filter(pk__in=[first.pk, second.pk]):
+        assert run.dispatched_at is not None and not run.is_delayed
+
+
+def test_the_dispatcher_runs_every_30_seconds_and_when_a_worker_starts(cohort, coordinator, ask):
+    from django.conf import settings
+
+    from outcomes.tasks import dispatch_on_worker_start, run_statistics
+
+    entry = settings.CELERY_BEAT_SCHEDULE["outcomes-dispatch-pending-runs"]
+    assert (entry["task"], entry["schedule"]) == ("outcomes.dispatch_pending_runs", 30)
+    assert run_statistics.acks_late and run_statistics.reject_on_worker_lost
+    with mock.patch("outcomes.tasks.run_statistics.apply_async", side_effect=OSError):
+        waiting = ask(coordinator, cohort, "rates").run
+    with mock.patch("outcomes.tasks.run_statistics.apply_async") as send:
+        dispatch_on_worker_start()
+    send.assert_called_once_with(args=[waiting.pk], retry=False)
 
 
 def test_runs_of_users_keep_who_asked(cohort, coordinator, ask):

@@ -1,9 +1,12 @@
 """Cohort and job pages for three actors: the surgeon of site A, of site B, a coordinator of
 both. A run is shown only to users who may see every patient it read."""
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
+from outcomes import cohorts
 from outcomes.models import Cohort, RunStatus, StatisticsRun
 from outcomes.services import cohort_create
 from tests.factories import PASSWORD
@@ -239,3 +242,65 @@ def test_the_cohort_list_costs_the_same_queries_for_many_cohorts(client, surgeon
         page = client.get(reverse("outcomes:cohort_list"))
     assert page.content.decode().count("/outcomes/cohorts/") >= 6
     assert len(six.captured_queries) == len(one.captured_queries)
+
+
+def test_a_cohort_with_a_procedure_date_range_saves_and_filters(client, surgeon_a, site_a):
+    """Reproduction: "procedure from" was refused with "Value must be valid JSON"."""
+    from outcomes.selectors import Scope, cohort_cases
+
+    early = make_case(site=site_a, operated=date(2023, 3, 1))
+    inside = make_case(site=site_a, operated=date(2024, 1, 15))
+    response = signed_in(client, surgeon_a).post(
+        reverse("outcomes:cohort_create"),
+        {"name": "2024 only", "date_from": "2024-01-01", "date_to": "2024-12-31"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    cohort = Cohort.objects.get()
+    assert (cohort.filters["date_from"], cohort.filters["date_to"]) == ("2024-01-01", "2024-12-31")
+    chosen = cohort_cases(filters=cohort.filters, rules={}, scope=Scope.of([site_a.pk]))
+    assert {c.patient_id for c in chosen} == {inside.patient_id}
+    assert early.patient_id not in {c.patient_id for c in chosen}
+    form = signed_in(client, surgeon_a).get(reverse("outcomes:cohort_edit", args=[cohort.pk]))
+    assert 'value="2024-01-01"' in form.content.decode()
+
+
+def test_a_second_cohort_of_the_same_definition_links_to_the_first(client, surgeon_a):
+    first = cohort_create(
+        owner=surgeon_a,
+        name="First",
+        filters={"levels": "multi"},
+        rules=dict.fromkeys(cohorts.RULE_FIELDS, False),
+    )
+    response = signed_in(client, surgeon_a).post(
+        reverse("outcomes:cohort_create"), {"name": "Second", "levels": "multi"}
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "You already have a cohort with this definition: “First”." in html
+    assert f'<a href="/outcomes/cohorts/{first.pk}/">Open it</a>' in html
+    assert "Owner and Definition hash" not in html
+    assert Cohort.objects.count() == 1
+
+
+def test_a_repeated_cohort_submit_shows_the_first_cohort(client, surgeon_a):
+    client = signed_in(client, surgeon_a)
+    page = client.get(reverse("outcomes:cohort_create")).content.decode()
+    token = page.split('name="idempotency_key" value="', 1)[1].split('"', 1)[0]
+    data = {"name": "Once", "levels": "single", "idempotency_key": token}
+    first = client.post(reverse("outcomes:cohort_create"), data)
+    again = client.post(reverse("outcomes:cohort_create"), data)
+    cohort = Cohort.objects.get()
+    assert first.url == again.url == reverse("outcomes:cohort_detail", args=[cohort.pk])
+
+
+def test_cohort_edits_are_kept_in_history(client, surgeon_a):
+    cohort = cohort_create(owner=surgeon_a, name="Before", filters={"levels": "single"})
+    response = signed_in(client, surgeon_a).post(
+        reverse("outcomes:cohort_edit", args=[cohort.pk]), {"name": "After", "levels": "multi"}
+    )
+    assert response.status_code == 302
+    history = list(cohort.history.order_by("history_date"))
+    assert [h.history_type for h in history] == ["+", "~"]
+    assert [h.name for h in history] == ["Before", "After"]
+    assert history[0].filters["levels"] == "single" and history[1].filters["levels"] == "multi"
+    assert {h.history_user for h in history} == {surgeon_a}

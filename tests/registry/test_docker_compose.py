@@ -85,3 +85,18 @@ def test_the_readme_documents_every_environment_variable_the_settings_read():
     readme = (ROOT / "README.md").read_text()
     missing = sorted(name for name in read if f"`{name}`" not in readme)
     assert not missing, f"README.md does not document {missing}"
+
+
+def test_the_job_queue_survives_a_redis_restart(compose):
+    redis = compose["services"]["redis"]
+    command = command_of(redis)
+    assert command[command.index("--appendonly") + 1] == "yes"
+    assert "redis-data:/data" in redis["volumes"]
+
+
+def test_beat_runs_the_statistics_outbox(compose):
+    from django.conf import settings
+
+    assert "beat" in command_of(compose["services"]["beat"])
+    schedule = settings.CELERY_BEAT_SCHEDULE["outcomes-dispatch-pending-runs"]
+    assert schedule["task"] == "outcomes.dispatch_pending_runs" and schedule["schedule"] <= 30

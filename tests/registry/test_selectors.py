@@ -1,6 +1,7 @@
 import pytest
 
-from registry.selectors import can_edit_clinical, patients_visible_to, sites_visible_to
+from registry.permissions import can_edit_site
+from registry.selectors import patients_visible_to, sites_visible_to
 from tests.factories import PatientFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,10 +49,10 @@ def test_a_superuser_sees_every_site(patients):
 
 
 def test_roles_decide_who_edits(site_a, site_b, surgeon_a, coordinator, site_admin_a):
-    assert can_edit_clinical(user=surgeon_a, site=site_a)
-    assert not can_edit_clinical(user=surgeon_a, site=site_b)
-    assert not can_edit_clinical(user=coordinator, site=site_a)
-    assert can_edit_clinical(user=site_admin_a, site=site_a)
+    assert can_edit_site(surgeon_a, site_a)
+    assert not can_edit_site(surgeon_a, site_b)
+    assert not can_edit_site(coordinator, site_a)
+    assert can_edit_site(site_admin_a, site_a)
 
 
 def test_the_selector_is_one_query(patients, surgeon_a, django_assert_num_queries):

@@ -87,10 +87,17 @@ class TestDatabaseConstraints:
             Fracture.objects.create(patient=fracture.patient, level="T12", genant_grade=2)
         Fracture.objects.create(patient=fracture.patient, level="T12", episode=2, genant_grade=2)
 
-    def test_a_second_unique_fracture_is_a_field_error_in_validation(self):
-        fracture = FractureFactory(level="T12")
-        duplicate = Fracture(patient=fracture.patient, level="T12", genant_grade=2)
-        assert errors_of(duplicate)
+    def test_a_second_unique_fracture_is_the_services_duplicate_error(self, site_a, surgeon_a):
+        """Model validation leaves uniqueness to the services (their DuplicateError names the
+        existing record, also after a lost race); the database still enforces it."""
+        from registry.services import DuplicateError, fracture_create
+
+        fracture = FractureFactory(level="T12", patient__site=site_a)
+        Fracture(patient=fracture.patient, level="T12", genant_grade=2).full_clean()
+        with pytest.raises(DuplicateError) as caught:
+            fracture_create(user=surgeon_a, patient=fracture.patient, level="T12", genant_grade=2)
+        assert caught.value.existing == fracture
+        assert "already recorded" in caught.value.message_dict["level"][0]
 
     def test_heights_positive(self):
         radiograph = RadiographFactory()

@@ -20,7 +20,6 @@ from registry.models import (
     Technique,
     TreatedLevel,
 )
-from registry.views.fractures import SESSION_HEIGHTS
 from tests.registry.web_cases import patient_for, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -107,7 +106,10 @@ def test_the_same_record_number_twice_at_a_site_is_refused(site_a, surgeon_a):
     patient_for(site_a, surgeon_a, hospital_record_number="HRN-9")
     response = signed_in(surgeon_a).post(reverse("patient_create"), {"site": site_a.pk, **PATIENT})
     assert response.status_code == 200
-    assert "already exists" in response.content.decode()
+    existing = Patient.objects.get(hospital_record_number="HRN-9")
+    error = field_error(response, "id_hospital_record_number")
+    assert "already registered at this site" in error
+    assert f'href="/patients/{existing.registry_id}/"' in error
     assert Patient.objects.count() == 1
 
 
@@ -178,7 +180,10 @@ def test_heights_suggest_the_grade_warn_on_a_mismatch_and_prefill_the_baseline(p
     )
     assert "heights suggest Genant grade 3" in response.content.decode()
     assert patient.fractures.get(level="L1").genant_grade == 1  # the surgeon's grade is kept
-    assert client.session[SESSION_HEIGHTS][f"{patient.pk}:L1"]["anterior_height_mm"] == "14"
+    # The heights travel in the address to the procedure page, not in the session.
+    assert "heights=L1%3A14%2F26%2F26" in response.redirect_chain[-1][0]
+    assert 'name="heights" value="L1:14/26/26"' in response.content.decode()
+    assert not any("height" in key for key, _ in client.session.items())
 
 
 def test_fracture_entry_access(patient, surgeon_b, coordinator):
@@ -387,13 +392,16 @@ def test_a_baseline_after_the_procedure_is_refused_on_the_date(operated, surgeon
 
 def test_heights_typed_with_the_fractures_prefill_the_baseline_films(fractured, surgeon_a):
     client = signed_in(surgeon_a)
-    session = client.session
-    session[SESSION_HEIGHTS] = {f"{fractured.pk}:L1": {"anterior_height_mm": "14.5"}}
-    session.save()
-    client.post(procedure_url(fractured), procedure_data(fractured))
+    response = client.post(
+        procedure_url(fractured), {**procedure_data(fractured), "heights": "L1:14.5/26/27"}
+    )
     procedure = Procedure.objects.get()
-    html = client.get(visit_url(procedure) + "?timepoint=baseline").content.decode()
-    assert 'value="14.5"' in html
+    assert "heights=L1%3A14.5%2F26%2F27" in response.url
+    html = client.get(response.url).content.decode()
+    assert 'value="14.5"' in html and 'value="27"' in html
+    # Garbage in the address prefills nothing and breaks nothing.
+    html = client.get(visit_url(procedure) + "?timepoint=baseline&heights=L1:x/%00;Q9:1").content
+    assert b'value="14.5"' not in html
 
 
 def test_baseline_entry_access(operated, surgeon_b, coordinator):
