@@ -78,7 +78,7 @@ def POST(route: str, note: str = "", **kw) -> Row:
     return _row("POST", route, note, **kw)
 
 
-PATIENT = "patients/<str:registry_id>/"
+PATIENT = "patients/<registry_id:registry_id>/"
 # Site A's patient: same-site members read, editors (surgeon, site admin, superuser) edit;
 # another site's surgeon is told it does not exist.
 READ_A = {"default": 200, "other_surgeon": 404}
