@@ -25,7 +25,7 @@ SURGEONS = json.loads(os.environ.get("LOAD_SURGEONS", '["surgeon-north"]'))
 PASSWORD = os.environ.get("LOAD_PASSWORD", "ovcf-surgeon")
 COHORTS = json.loads(os.environ.get("LOAD_COHORTS", "{}"))  # username -> cohort id
 OPTIONAL_READS = {
-    "dashboard": ["/outcomes/dashboards/", "/outcomes/dashboard/"],
+    "dashboard": ["/outcomes/dashboards/outcomes/", "/outcomes/dashboards/"],
     "api aggregate": [
         "/api/v1/aggregates/outcomes/?metric=vas",
         "/api/v1/aggregates/rates/?event=leakage",

@@ -30,6 +30,9 @@ class Cohort(models.Model):
     auto_refresh = models.BooleanField(
         "refresh the standard report nightly and after data changes", default=True
     )
+    # Made by a dashboard's URL filters rather than saved by a person: not listed among
+    # the saved cohorts, but a cohort like any other for the runs it holds.
+    dashboard_view = models.BooleanField(default=False, editable=False)
     definition_hash = models.CharField(max_length=64, editable=False, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -140,6 +143,9 @@ class StatisticsRun(models.Model):
     dispatch_error = models.CharField(max_length=300, blank=True)
     claim_retries = models.PositiveSmallIntegerField(default=0)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # When a later request found the data this run read unchanged (its data version
+    # current): a dashboard shows it as fresh again without recomputing.
+    checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -217,3 +223,14 @@ class PendingRefresh(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} changed at {self.last_change_at:%Y-%m-%d %H:%M}"
+
+
+class SiteDataStamp(models.Model):
+    """When a site's clinical data last changed (kept, unlike PendingRefresh): a stored
+    result of a scope is stale when a site of the scope changed after the result read."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="+")
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.site} changed at {self.changed_at:%Y-%m-%d %H:%M}"

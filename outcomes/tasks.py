@@ -90,3 +90,18 @@ def dispatch_on_worker_start(sender=None, **kwargs) -> None:
         services.runs_dispatch_pending()
     except DatabaseError:
         logger.exception("could not dispatch pending statistics runs at worker start")
+
+
+@shared_task(name="outcomes.request_dashboard_run")
+def request_dashboard_run(
+    *, cohort_id: int, analysis: str, parameters: dict, site_ids: list[int], user_id: int | None
+) -> int:
+    """A dashboard found its result missing or stale: request a run (fingerprinting the
+    data here, in the worker, not in the page's request)."""
+    return services.dashboard_run_request(
+        cohort_id=cohort_id,
+        analysis=analysis,
+        parameters=parameters,
+        site_ids=site_ids,
+        user_id=user_id,
+    ).pk

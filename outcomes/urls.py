@@ -1,6 +1,7 @@
 from django.urls import path
 
 from outcomes import views
+from outcomes.dashboards import views as dashboards
 
 app_name = "outcomes"
 
@@ -13,4 +14,15 @@ urlpatterns = [
     path("runs/<int:pk>/", views.run_detail, name="run_detail"),
     path("runs/<int:pk>/status/", views.run_status, name="run_status"),
     path("runs/<int:pk>/result/", views.run_result, name="run_result"),
+    path("dashboards/", dashboards.index, name="dashboards"),
+    path("dashboards/plotly.css", dashboards.plotly_stylesheet, name="plotly_css"),
+    path("dashboards/report/", dashboards.cohort_report, name="dashboard_report"),
+    path("dashboards/report.<slug:fmt>", dashboards.cohort_report, name="dashboard_report_file"),
+    path("dashboards/<slug:page>/", dashboards.page, name="dashboard"),
+    path("dashboards/<slug:page>/status/", dashboards.status, name="dashboard_status"),
+    path(
+        "dashboards/<slug:page>/csv/<slug:key>/",
+        dashboards.chart_csv,
+        name="dashboard_chart_csv",
+    ),
 ]

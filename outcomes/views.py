@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from outcomes import presenters, services
 from outcomes.analyses import ANALYSES, get_analysis
+from outcomes.dashboards.links import dashboard_url
 from outcomes.forms import CohortForm, parameters_form_class
 from outcomes.models import Cohort, RunStatus, StatisticsRun
 from outcomes.selectors import (
@@ -44,7 +45,11 @@ def _visible_run(request: HttpRequest, pk: int, *, with_result: bool = False) ->
 @login_required
 @require_GET
 def cohort_list(request: HttpRequest) -> HttpResponse:
-    cohorts = cohorts_visible_to(user=request.user).select_related("owner")
+    cohorts = (
+        cohorts_visible_to(user=request.user)
+        .filter(dashboard_view=False)  # made by dashboard filters, not saved by a person
+        .select_related("owner")
+    )
     return render(request, "outcomes/cohort_list.html", {"cohorts": cohorts})
 
 
@@ -186,5 +191,6 @@ def run_result(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run,
         "result": run.result,
         "sections": presenters.sections(run.result),
+        "dashboard_url": dashboard_url(run),
     }
     return render(request, "outcomes/run_result.html", context)

@@ -176,6 +176,14 @@ ROWS += [
     GET("outcomes/runs/<int:pk>/", **COHORT_A),
     GET("outcomes/runs/<int:pk>/status/", **COHORT_A),
     GET("outcomes/runs/<int:pk>/result/", "run not finished: to its page", **RUN_PENDING),
+    # Dashboards: every signed-in user, over the patients they may see
+    GET("outcomes/dashboards/", default=200),
+    GET("outcomes/dashboards/plotly.css", "plotly.js's rules: public", anonymous=200, default=200),
+    GET("outcomes/dashboards/report/", default=200),
+    GET("outcomes/dashboards/report.<slug:fmt>", "xlsx, no result yet: 404", default=404),
+    GET("outcomes/dashboards/<slug:page>/", default=200),
+    GET("outcomes/dashboards/<slug:page>/status/", default=200),
+    GET("outcomes/dashboards/<slug:page>/csv/<slug:key>/", "no result yet: 404", default=404),
 ]
 
 ADMIN_PREFIX = "admin/"

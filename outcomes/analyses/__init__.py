@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from outcomes.analyses.base import Analysis, Progress, no_progress
+from outcomes.analyses.benchmarking import benchmarking
 from outcomes.analyses.logistic import OUTCOME_LABELS, PREDICTOR_LABELS, logistic
 from outcomes.analyses.parameters import Choice, Integer, MultiChoice, parameters_hash
 from outcomes.analyses.rates import rates
 from outcomes.analyses.tables import table1, table2
 from outcomes.analyses.trajectories import trajectories
+from outcomes.analyses.trends import trends
 from outcomes.selectors import OUTCOMES, CohortData
 
 _OUTCOME_KEYS = tuple(OUTCOMES)
@@ -115,6 +117,26 @@ ANALYSES: dict[str, Analysis] = {
                     names=PREDICTOR_LABELS,
                 ),
             },
+        ),
+        Analysis(
+            name="trends",
+            label="Trends by quarter",
+            description=(
+                "Per quarter of the procedure date and technique: cement leakage per patient "
+                "(Wilson CI) and the mean VAS improvement to 12 weeks (t CI)."
+            ),
+            compute=trends,
+            reads=("visit_pivot", "cases", "case_facts"),
+        ),
+        Analysis(
+            name="benchmarking",
+            label="Benchmarking (funnel plots)",
+            description=(
+                "Per site and per surgeon: leakage, VAS 3 or less at 12 weeks and 1-year "
+                "follow-up against the registry rate, with binomial 95 % and 99.8 % limits."
+            ),
+            compute=benchmarking,
+            reads=("visit_pivot", "cases", "case_facts"),
         ),
     )
 }

@@ -6,105 +6,233 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0002_techniques'),
+        ("registry", "0002_techniques"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Cohort',
+            name="Cohort",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('filters', models.JSONField(blank=True, default=dict)),
-                ('rule_min_age', models.BooleanField(default=True, verbose_name='Age 50 or more at the procedure')),
-                ('rule_baseline_vas', models.BooleanField(default=True, verbose_name='Baseline VAS 5 or more')),
-                ('rule_collapse', models.BooleanField(default=True, verbose_name="Collapse 20 % or more: a treated vertebra's baseline height loss (100 - RFVH) is at least 20 %")),
-                ('rule_exclude_pathological', models.BooleanField(default=True, verbose_name='Exclude patients with a pathological fracture')),
-                ('auto_refresh', models.BooleanField(default=True, verbose_name='refresh the standard report nightly and after data changes')),
-                ('definition_hash', models.CharField(db_index=True, editable=False, max_length=64)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cohorts', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("filters", models.JSONField(blank=True, default=dict)),
+                (
+                    "rule_min_age",
+                    models.BooleanField(
+                        default=True, verbose_name="Age 50 or more at the procedure"
+                    ),
+                ),
+                (
+                    "rule_baseline_vas",
+                    models.BooleanField(default=True, verbose_name="Baseline VAS 5 or more"),
+                ),
+                (
+                    "rule_collapse",
+                    models.BooleanField(
+                        default=True,
+                        verbose_name="Collapse 20 % or more: a treated vertebra's baseline height loss (100 - RFVH) is at least 20 %",
+                    ),
+                ),
+                (
+                    "rule_exclude_pathological",
+                    models.BooleanField(
+                        default=True, verbose_name="Exclude patients with a pathological fracture"
+                    ),
+                ),
+                (
+                    "auto_refresh",
+                    models.BooleanField(
+                        default=True,
+                        verbose_name="refresh the standard report nightly and after data changes",
+                    ),
+                ),
+                ("definition_hash", models.CharField(db_index=True, editable=False, max_length=64)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="cohorts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name', 'id'],
+                "ordering": ["name", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PendingRefresh',
+            name="PendingRefresh",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('first_change_at', models.DateTimeField()),
-                ('last_change_at', models.DateTimeField()),
-                ('site', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='registry.site')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("first_change_at", models.DateTimeField()),
+                ("last_change_at", models.DateTimeField()),
+                (
+                    "site",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="registry.site",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StatisticsRun',
+            name="StatisticsRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('cohort_hash', models.CharField(max_length=64)),
-                ('analysis', models.CharField(max_length=40)),
-                ('parameters', models.JSONField(blank=True, default=dict)),
-                ('parameters_hash', models.CharField(max_length=64)),
-                ('scope_sites', models.JSONField(default=list)),
-                ('scope_key', models.CharField(max_length=255)),
-                ('trigger', models.CharField(choices=[('user', 'Requested by a user'), ('nightly', 'Nightly refresh'), ('data_change', 'Refresh after data changes')], default='user', max_length=12)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed')], default='pending', max_length=8)),
-                ('progress', models.PositiveSmallIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('data_version', models.CharField(max_length=64)),
-                ('software_version', models.CharField(max_length=255)),
-                ('result', models.JSONField(blank=True, null=True)),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('claim_retries', models.PositiveSmallIntegerField(default=0)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('cohort', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='outcomes.cohort')),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='statistics_runs', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("cohort_hash", models.CharField(max_length=64)),
+                ("analysis", models.CharField(max_length=40)),
+                ("parameters", models.JSONField(blank=True, default=dict)),
+                ("parameters_hash", models.CharField(max_length=64)),
+                ("scope_sites", models.JSONField(default=list)),
+                ("scope_key", models.CharField(max_length=255)),
+                (
+                    "trigger",
+                    models.CharField(
+                        choices=[
+                            ("user", "Requested by a user"),
+                            ("nightly", "Nightly refresh"),
+                            ("data_change", "Refresh after data changes"),
+                        ],
+                        default="user",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=8,
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
+                ("data_version", models.CharField(max_length=64)),
+                ("software_version", models.CharField(max_length=255)),
+                ("result", models.JSONField(blank=True, null=True)),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                ("claim_retries", models.PositiveSmallIntegerField(default=0)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "cohort",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="outcomes.cohort",
+                    ),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="statistics_runs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='cohort',
-            constraint=models.UniqueConstraint(fields=('owner', 'definition_hash'), name='cohort_definition_once_per_owner'),
+            model_name="cohort",
+            constraint=models.UniqueConstraint(
+                fields=("owner", "definition_hash"), name="cohort_definition_once_per_owner"
+            ),
         ),
         migrations.AddIndex(
-            model_name='statisticsrun',
-            index=models.Index(fields=['cohort', 'analysis', 'parameters_hash', 'scope_key', 'data_version'], name='run_reuse_lookup'),
+            model_name="statisticsrun",
+            index=models.Index(
+                fields=["cohort", "analysis", "parameters_hash", "scope_key", "data_version"],
+                name="run_reuse_lookup",
+            ),
         ),
         migrations.AddIndex(
-            model_name='statisticsrun',
-            index=models.Index(fields=['status', 'started_at'], name='run_status_started'),
+            model_name="statisticsrun",
+            index=models.Index(fields=["status", "started_at"], name="run_status_started"),
         ),
         migrations.AddConstraint(
-            model_name='statisticsrun',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ('pending', 'running'))), fields=('cohort', 'cohort_hash', 'analysis', 'parameters_hash', 'scope_key', 'data_version', 'software_version'), name='run_one_active_per_request'),
+            model_name="statisticsrun",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ("pending", "running"))),
+                fields=(
+                    "cohort",
+                    "cohort_hash",
+                    "analysis",
+                    "parameters_hash",
+                    "scope_key",
+                    "data_version",
+                    "software_version",
+                ),
+                name="run_one_active_per_request",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statisticsrun',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'running', 'done', 'failed'])), name='run_status_valid'),
+            model_name="statisticsrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["pending", "running", "done", "failed"])),
+                name="run_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statisticsrun',
-            constraint=models.CheckConstraint(condition=models.Q(('progress__lte', 100)), name='run_progress_percent'),
+            model_name="statisticsrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("progress__lte", 100)), name="run_progress_percent"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statisticsrun',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'done'), _negated=True), models.Q(('finished_at__isnull', False), ('result__isnull', False)), _connector='OR'), name='run_done_has_result'),
+            model_name="statisticsrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "done"), _negated=True),
+                    models.Q(("finished_at__isnull", False), ("result__isnull", False)),
+                    _connector="OR",
+                ),
+                name="run_done_has_result",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='statisticsrun',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('status', 'failed'), _negated=True), models.Q(('error', ''), _negated=True), _connector='OR'), name='run_failed_has_error'),
+            model_name="statisticsrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("status", "failed"), _negated=True),
+                    models.Q(("error", ""), _negated=True),
+                    _connector="OR",
+                ),
+                name="run_failed_has_error",
+            ),
         ),
     ]

@@ -7,39 +7,91 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('outcomes', '0001_initial'),
+        ("outcomes", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalCohort',
+            name="HistoricalCohort",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('filters', models.JSONField(blank=True, default=dict)),
-                ('rule_min_age', models.BooleanField(default=True, verbose_name='Age 50 or more at the procedure')),
-                ('rule_baseline_vas', models.BooleanField(default=True, verbose_name='Baseline VAS 5 or more')),
-                ('rule_collapse', models.BooleanField(default=True, verbose_name="Collapse 20 % or more: a treated vertebra's baseline height loss (100 - RFVH) is at least 20 %")),
-                ('rule_exclude_pathological', models.BooleanField(default=True, verbose_name='Exclude patients with a pathological fracture')),
-                ('auto_refresh', models.BooleanField(default=True, verbose_name='refresh the standard report nightly and after data changes')),
-                ('definition_hash', models.CharField(db_index=True, editable=False, max_length=64)),
-                ('created_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("filters", models.JSONField(blank=True, default=dict)),
+                (
+                    "rule_min_age",
+                    models.BooleanField(
+                        default=True, verbose_name="Age 50 or more at the procedure"
+                    ),
+                ),
+                (
+                    "rule_baseline_vas",
+                    models.BooleanField(default=True, verbose_name="Baseline VAS 5 or more"),
+                ),
+                (
+                    "rule_collapse",
+                    models.BooleanField(
+                        default=True,
+                        verbose_name="Collapse 20 % or more: a treated vertebra's baseline height loss (100 - RFVH) is at least 20 %",
+                    ),
+                ),
+                (
+                    "rule_exclude_pathological",
+                    models.BooleanField(
+                        default=True, verbose_name="Exclude patients with a pathological fracture"
+                    ),
+                ),
+                (
+                    "auto_refresh",
+                    models.BooleanField(
+                        default=True,
+                        verbose_name="refresh the standard report nightly and after data changes",
+                    ),
+                ),
+                ("definition_hash", models.CharField(db_index=True, editable=False, max_length=64)),
+                ("created_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical cohort',
-                'verbose_name_plural': 'historical cohorts',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical cohort",
+                "verbose_name_plural": "historical cohorts",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),

@@ -5,25 +5,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('outcomes', '0002_cohort_history'),
+        ("outcomes", "0002_cohort_history"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='statisticsrun',
-            name='dispatch_error',
+            model_name="statisticsrun",
+            name="dispatch_error",
             field=models.CharField(blank=True, max_length=300),
         ),
         migrations.AddField(
-            model_name='statisticsrun',
-            name='dispatched_at',
+            model_name="statisticsrun",
+            name="dispatched_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddIndex(
-            model_name='statisticsrun',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['created_at'], name='run_pending_outbox'),
+            model_name="statisticsrun",
+            index=models.Index(
+                condition=models.Q(("status", "pending")),
+                fields=["created_at"],
+                name="run_pending_outbox",
+            ),
         ),
     ]

@@ -26,6 +26,7 @@ from django.db.models import Q, QuerySet
 
 from outcomes.selectors import frames
 from outcomes.selectors.access import Scope
+from outcomes.selectors.case_facts import read_case_facts
 from outcomes.selectors.cases import cohort_cases
 from outcomes.selectors.fingerprint import TABLES, Figures, data_version, standalone_figures
 from outcomes.selectors.sql import InIds, in_ids
@@ -203,6 +204,11 @@ class CohortData:
     def adverse_events(self) -> pd.DataFrame:
         return self._value("adverse_events")
 
+    @property
+    def case_facts(self) -> pd.DataFrame:
+        """Site, surgeon, procedure date and 1-year visit per case (index unit_id)."""
+        return self._value("case_facts")
+
     def _read_cases(self) -> pd.DataFrame:
         cases = self._collect(frames.read_patients(self.in_cohort))
         levels = self._collect(frames.read_levels(self.in_cohort))
@@ -221,6 +227,7 @@ class CohortData:
         "wide": lambda self: self.visit_pivot.join(self._value("film_pivot")),
         "cases": lambda self: self._read_cases(),
         "adverse_events": lambda self: self._collect(frames.read_adverse_events(self.in_cohort)),
+        "case_facts": lambda self: read_case_facts(self.in_cohort),
     }
 
     # ------------------------------------------------------------ derived, in pandas

@@ -1,6 +1,12 @@
 """Writes of the outcomes app: cohorts, statistics runs and their refresh."""
 
 from outcomes.services.cohorts import cohort_create, cohort_update
+from outcomes.services.dashboards import (
+    dashboard_cohort,
+    dashboard_run_queue,
+    dashboard_run_request,
+    note_site_changed,
+)
 from outcomes.services.refresh import (
     note_data_changed,
     refresh_changed_sites,
@@ -28,9 +34,13 @@ __all__ = [
     "cohort_update",
     "compute",
     "compute_run",
+    "dashboard_cohort",
+    "dashboard_run_queue",
+    "dashboard_run_request",
     "dispatch_run",
     "failure_reason",
     "note_data_changed",
+    "note_site_changed",
     "queue_run",
     "refresh_changed_sites",
     "request_run",

@@ -89,6 +89,12 @@ def url_for(world: World, route: str, name: str, pattern: URLPattern) -> str | N
             kwargs[key] = world.objects[segment]
         elif key == "analysis":
             kwargs[key] = "rates"
+        elif key == "page":
+            kwargs[key] = "outcomes"
+        elif key == "fmt":
+            kwargs[key] = "xlsx"
+        elif key == "key":
+            kwargs[key] = "vas"
         elif key in ("uidb64", "token"):
             kwargs[key] = "x" if key == "uidb64" else "set-password"
         elif key in ("object_id", "id"):
