@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from outcomes.models import Cohort, PendingRefresh, StatisticsRun
+from outcomes.models import Cohort, Export, PendingRefresh, StatisticsRun
 
 
 @admin.register(Cohort)
@@ -47,3 +47,19 @@ class StatisticsRunAdmin(admin.ModelAdmin):
 class PendingRefreshAdmin(admin.ModelAdmin):
     list_display = ["site", "first_change_at", "last_change_at"]
     list_select_related = ["site"]
+
+
+@admin.register(Export)
+class ExportAdmin(admin.ModelAdmin):
+    """The record of every export (who, when, cohort, rows, format, level): read-only."""
+
+    list_display = ["id", "owner", "cohort_name", "format", "level", "status", "created_at"]
+    list_filter = ["format", "level", "status"]
+    search_fields = ["owner__username", "cohort_name", "cohort_hash"]
+    list_select_related = ["owner"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

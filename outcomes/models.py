@@ -234,3 +234,9 @@ class SiteDataStamp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} changed at {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+# Exports (outcomes/exports/models.py) are models of this app.
+from outcomes.exports.models import Export, ExportSubject  # noqa: E402
+
+__all__ = ["Cohort", "Export", "ExportSubject", "PendingRefresh", "SiteDataStamp", "StatisticsRun"]

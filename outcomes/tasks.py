@@ -105,3 +105,25 @@ def request_dashboard_run(
         site_ids=site_ids,
         user_id=user_id,
     ).pk
+
+
+@shared_task(
+    bind=True,
+    name="outcomes.build_export",
+    acks_late=True,
+    soft_time_limit=settings.CELERY_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.CELERY_TASK_TIME_LIMIT,
+)
+def build_export(self: Task, export_id: int) -> str:
+    """Build one export package; a redelivered message finds it claimed and does nothing."""
+    from outcomes.exports.services import export_build
+
+    return export_build(export_id=export_id, task_id=self.request.id or "")
+
+
+@shared_task(name="outcomes.expire_exports")
+def expire_exports() -> int:
+    """Every 15 minutes: delete the files of expired exports (their records stay)."""
+    from outcomes.exports.services import exports_expire
+
+    return exports_expire()

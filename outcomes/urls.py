@@ -2,6 +2,7 @@ from django.urls import path
 
 from outcomes import views
 from outcomes.dashboards import views as dashboards
+from outcomes.exports import views as export_views
 
 app_name = "outcomes"
 
@@ -25,4 +26,10 @@ urlpatterns = [
         dashboards.chart_csv,
         name="dashboard_chart_csv",
     ),
+    path("exports/", export_views.export_list, name="export_list"),
+    path("exports/<int:pk>/", export_views.export_detail, name="export_detail"),
+    path("exports/<int:pk>/status/", export_views.export_status, name="export_status"),
+    path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
+    path("dictionary/", export_views.dictionary, name="dictionary"),
+    path("dictionary.csv", export_views.dictionary_csv, name="dictionary_csv"),
 ]

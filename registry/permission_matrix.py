@@ -87,6 +87,8 @@ EDIT_A_DONE = {**EDIT_A, "default": 302}
 # A cohort of site A's surgeon: colleagues sharing a site see it, its owner edits it.
 COHORT_A = {"default": 200, "other_surgeon": 404}
 COHORT_OWNER = {"default": 403, "surgeon": 200, "superuser": 200, "other_surgeon": 404}
+EXPORTERS = {"coordinator": 200, "site_admin": 200, "superuser": 200}
+OWN_EXPORT = {"default": 404, "coordinator": 200}
 RUN_PENDING = {"default": 302, "other_surgeon": 404}
 
 ROWS: list[Row] = [
@@ -176,6 +178,26 @@ ROWS += [
     GET("outcomes/runs/<int:pk>/", **COHORT_A),
     GET("outcomes/runs/<int:pk>/status/", **COHORT_A),
     GET("outcomes/runs/<int:pk>/result/", "run not finished: to its page", **RUN_PENDING),
+    # Exports (a de-identified export requested by site A's coordinator, not yet built)
+    GET("outcomes/exports/", "coordinators and site admins", default=403, **EXPORTERS),
+    POST("outcomes/exports/", "empty form: errors", default=403, **EXPORTERS),
+    GET("outcomes/exports/<int:pk>/", "its owner only", **OWN_EXPORT),
+    GET("outcomes/exports/<int:pk>/status/", **OWN_EXPORT),
+    GET(
+        "outcomes/exports/<int:pk>/download/", "not built yet", **{**OWN_EXPORT, "coordinator": 403}
+    ),
+    GET("outcomes/dictionary/", "the data dictionary", default=200),
+    GET("outcomes/dictionary.csv", default=200),
+    # REST API (session-authenticated here; no token model in main yet)
+    GET("api/v1/exports/", "each sees their own", anonymous=403, default=200),
+    POST("api/v1/exports/", "empty body: 400 before the role check", anonymous=403, default=400),
+    GET("api/v1/exports/<int:pk>/", anonymous=403, **OWN_EXPORT),
+    GET(
+        "api/v1/exports/<int:pk>/download/",
+        "not built: 409",
+        anonymous=403,
+        **{**OWN_EXPORT, "coordinator": 409},
+    ),
     # Dashboards: every signed-in user, over the patients they may see
     GET("outcomes/dashboards/", default=200),
     GET("outcomes/dashboards/plotly.css", "plotly.js's rules: public", anonymous=200, default=200),

@@ -202,7 +202,12 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "outcomes.dispatch_pending_runs",
         "schedule": env_int("RUN_DISPATCH_EVERY_SECONDS", 30, minimum=1),
     },
+    "outcomes-expire-exports": {"task": "outcomes.expire_exports", "schedule": 900.0},
 }
+
+# Cohort exports (outcomes/exports): where the zips are kept and for how long.
+EXPORT_ROOT = Path(env_str("EXPORT_ROOT", str(BASE_DIR / "var" / "exports")))
+EXPORT_EXPIRY_HOURS = env_int("EXPORT_EXPIRY_HOURS", 72, minimum=1)
 
 LOGGING = {
     "version": 1,

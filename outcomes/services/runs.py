@@ -41,6 +41,7 @@ from outcomes.models import Cohort, RunStatus, RunTrigger, StatisticsRun
 from outcomes.selectors import CohortData, Scope, cohort_visible_to, scope_for
 from outcomes.statistics import jsonable
 from outcomes.version import software_version
+from registry import permissions
 
 logger = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ def run_request(
     parameters: Mapping[str, Any] | None = None,
 ) -> RunRequest:
     """A user asks for an analysis of a cohort over the patients they may see."""
+    if not permissions.can_run_statistics(user):
+        raise PermissionDenied("Your roles do not include running statistics.")
     if not cohort_visible_to(user=user, cohort=cohort):
         raise PermissionDenied("You may not use this cohort.")
     return request_run(

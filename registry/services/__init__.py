@@ -18,6 +18,7 @@ from registry.services.procedures import (
     fracture_create,
     fractures_record,
     procedure_record,
+    procedure_update,
 )
 from registry.services.visits import radiograph_record, visit_record, visit_update
 
@@ -34,6 +35,7 @@ __all__ = [
     "patient_update",
     "patient_withdraw",
     "procedure_record",
+    "procedure_update",
     "radiograph_record",
     "visit_record",
     "visit_update",

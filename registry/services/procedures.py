@@ -16,6 +16,7 @@ from registry.services.base import (
     require_clinical_edit,
     save_validated,
 )
+from registry.services.edits import clinical_update
 from registry.services.errors import DuplicateError, PartError
 from registry.services.idempotency import record_once
 
@@ -204,3 +205,41 @@ def adverse_event_record(
         return record_once(
             user=user, key=idempotency_key, action="adverse_event_record", create=create
         )
+
+
+def procedure_update(
+    *,
+    user: AbstractBaseUser,
+    procedure: Procedure,
+    expected_version: int,
+    data: Mapping[str, Any],
+    levels: Iterable[Mapping[str, Any]] = (),
+) -> Procedure:
+    """Edit a procedure and its treated levels in one transaction (the procedure page).
+
+    `data` holds the procedure's changed fields (may be empty); each level item is
+    {"instance": treated_level, "expected_version": v, "data": {...changed fields}}. A stale
+    version raises ConflictError (part "levels" and its index, or None for the procedure);
+    a field error of a level is PartError("levels", index). Nothing is written on any.
+    """
+    require_clinical_edit(user=user, site=procedure.patient.site)
+    with transaction.atomic():
+        if data:
+            procedure = clinical_update(
+                user=user, instance=procedure, expected_version=expected_version, data=data
+            )
+        for index, item in enumerate(levels):
+            if not item["data"]:
+                continue
+            try:
+                clinical_update(
+                    user=user,
+                    instance=item["instance"],
+                    expected_version=item["expected_version"],
+                    data=item["data"],
+                    part="levels",
+                    index=index,
+                )
+            except ValidationError as error:
+                raise PartError("levels", index, error) from None
+    return procedure

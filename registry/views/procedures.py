@@ -10,8 +10,7 @@ from django.views.decorators.http import require_http_methods
 from registry import permissions, vertebrae
 from registry.forms import AdverseEventForm, ProcedureForm, TreatedLevelForm
 from registry.models import AdverseEvent, Procedure, TreatedLevel
-from registry.services import adverse_event_record, procedure_record
-from registry.services.edits import clinical_update
+from registry.services import adverse_event_record, procedure_record, procedure_update
 from registry.views import _heights
 from registry.views._access import editable_patient
 from registry.views._case import case_steps
@@ -128,21 +127,29 @@ def procedure_edit_view(request: HttpRequest, registry_id: str, pk: int) -> Http
     ]
     conflicts = []
     if posting and form.is_valid() & all([lf.is_valid() for lf in level_forms]):
-        edits = [(f, f.changed_model_data()) for f in [form, *level_forms]]
-        edits = [(f, changes) for f, changes in edits if changes]
-        if not edits:
+        changes = form.changed_model_data()
+        edited = [lf for lf in level_forms if lf.changed_model_data()]
+        if not changes and not edited:
             messages.info(request, "Nothing changed.")
             return redirect("patient_detail", registry_id=registry_id)
         with all_or_nothing() as save:
-            for edited, changes in edits:
-                save(
-                    edited,
-                    clinical_update,
-                    user=request.user,
-                    instance=edited.instance,
-                    expected_version=edited.expected_version,
-                    data=changes,
-                )
+            save(
+                form,
+                procedure_update,
+                parts={"levels": edited},
+                user=request.user,
+                procedure=procedure,
+                expected_version=form.expected_version,
+                data=changes,
+                levels=[
+                    {
+                        "instance": lf.instance,
+                        "expected_version": lf.expected_version,
+                        "data": lf.changed_model_data(),
+                    }
+                    for lf in edited
+                ],
+            )
         if not save.failed:
             messages.success(request, "Procedure saved.")
             return redirect("patient_detail", registry_id=registry_id)

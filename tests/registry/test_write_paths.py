@@ -352,3 +352,33 @@ def test_invalid_characters_in_a_registry_id_are_not_found(site_a, surgeon_a, pa
     client = signed_in(surgeon_a)
     for suffix in ("", "edit/", "withdraw/", "fractures/new/"):
         assert client.get(f"/patients/{path}/{suffix}").status_code == 404
+
+
+def test_procedure_update_refuses_a_stale_level_and_writes_nothing(site_a, surgeon_a):
+    _, procedure, _ = full_case(site_a, surgeon_a, baseline=False)
+    levels = list(procedure.treated_levels.order_by("pk"))
+    services.clinical_update(
+        user=surgeon_a, instance=levels[1], expected_version=1, data={"devices_used": 1}
+    )
+    with pytest.raises(ConflictError) as caught:
+        services.procedure_update(
+            user=surgeon_a,
+            procedure=procedure,
+            expected_version=1,
+            data={"operation_time_min": 90},
+            levels=[
+                {"instance": levels[0], "expected_version": 1, "data": {"devices_used": 3}},
+                {"instance": levels[1], "expected_version": 1, "data": {"devices_used": 4}},
+            ],
+        )
+    assert (caught.value.part, caught.value.index) == ("levels", 1)
+    procedure.refresh_from_db()
+    levels[0].refresh_from_db()
+    assert procedure.operation_time_min is None and levels[0].devices_used == 2
+
+
+def test_nul_in_a_query_string_is_ignored_not_a_500(site_a, surgeon_a):
+    patient_for(site_a, surgeon_a)
+    client = signed_in(surgeon_a)
+    assert client.get("/patients/", {"q": "Do\x00e"}).status_code == 200
+    assert client.get("/worklist/", {"site": "\x00", "tab": "\x00"}).status_code == 200

@@ -56,6 +56,11 @@ def build_world() -> World:
     cohort = cohort_create(owner=surgeon, name="Matrix cohort")
     objects["cohorts"] = cohort.pk
     objects["runs"] = run_request(user=surgeon, cohort=cohort, analysis="rates").run.pk
+    # A de-identified export of site A's coordinator (its job is not run here).
+    from outcomes.exports.services import export_request
+
+    coordinator = users["coordinator"]
+    objects["exports"] = export_request(user=coordinator, format="csv").pk
     # Every admin model has a row to open (django-otp's admin answers 500 for a missing one).
     TOTPDevice.objects.create(user=users["superuser"], name="matrix", confirmed=False)
     return World(site_a, site_b, users, patient, objects)

@@ -1,0 +1,75 @@
+"""The data dictionary: generated from the models and the derived-value functions, shown as a
+page and a CSV, and its column names kept stable by a snapshot."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from django.urls import reverse
+
+from outcomes.dictionary import TABLES, Level, all_tables, columns, dictionary_rows
+from registry.models import FollowUpVisit, Patient, Technique, TreatedLevel
+
+SNAPSHOT = Path(__file__).with_name("column_names.json")
+
+
+def test_column_names_match_the_snapshot():
+    """A renamed or removed column breaks analysts' scripts: change the snapshot only with an
+    announcement (README, release notes)."""
+    current = {table: {str(level): columns(table, level) for level in Level} for table in TABLES}
+    assert current == json.loads(SNAPSHOT.read_text())
+
+
+def test_the_wide_layout_has_a_column_per_outcome_and_timepoint():
+    wide = columns("wide")
+    for name in ("vas_2w", "odi_12w", "rfvh_1y", "lka_baseline", "status_12w", "visit_day_1y"):
+        assert name in wide
+    assert "timepoint" in columns("long") and "vas" in columns("long")
+
+
+def test_variables_come_from_the_model_fields():
+    by_name = {v.name: v for v in all_tables()["wide"]}
+    vas = by_name["vas_2w"]
+    field = FollowUpVisit._meta.get_field("vas")
+    assert vas.label == "VAS back pain at 2w" and vas.unit == "0-10"
+    assert vas.precision == field.decimal_places == 1
+    leakage = by_name["leakage"]
+    assert leakage.codes == tuple(
+        (c, str(label)) for c, label in TreatedLevel._meta.get_field("leakage").flatchoices
+    )
+    patients = {v.name: v for v in all_tables()["patients"]}
+    assert patients["height_cm"].unit == "cm" and patients["height_cm"].label == "Height"
+    assert patients["sex"].codes == tuple(Patient._meta.get_field("sex").flatchoices)
+    assert "registry.derived.bmi" in patients["bmi"].derivation
+    assert "registry.derived.rfvh" in by_name["rfvh_1y"].derivation
+
+
+def test_no_name_is_too_long_for_stata_and_names_are_unique():
+    for name in TABLES:
+        names = [v.name for v in all_tables()[name]]
+        assert len(names) == len(set(names))
+        assert all(len(n) <= 32 and n.isidentifier() for n in names)
+
+
+def test_technique_codes_come_from_the_reference_table(db):
+    Technique.objects.create(code="NEWTECH", name="A technique an administrator added")
+    rows = [r for r in dictionary_rows() if r["variable"] == "technique" and r["table"] == "wide"]
+    assert "NEWTECH=A technique an administrator added" in rows[0]["codes"]
+
+
+def test_dictionary_page_and_csv(client, coordinator):
+    client.force_login(coordinator)
+    page = client.get(reverse("outcomes:dictionary"))
+    assert page.status_code == 200
+    assert b"rfvh_1y" in page.content and b"Download CSV" in page.content
+    response = client.get(reverse("outcomes:dictionary_csv"))
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert len(rows) == sum(len(v) for v in all_tables().values())
+    odi = next(r for r in rows if r["variable"] == "odi_12w")
+    assert odi["unit"] == "%" and odi["precision"] == "1" and "odi_percent" in odi["derivation"]
+    sex = next(r for r in rows if r["variable"] == "sex")
+    assert sex["codes"] == "F=Female; M=Male" and sex["spss_stata_codes"] == "1=Female; 2=Male"
