@@ -24,6 +24,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from registry.models import (
     AdverseEvent,
+    ApiToken,
     FollowUpVisit,
     Fracture,
     Patient,
@@ -263,3 +264,26 @@ class RadiographicMeasurementAdmin(ClinicalAdmin):
     readonly_fields = ["rfvh_percent"]
     parent_fields = ("visit", "treated_level")
     patient_lookup = "visit__procedure__patient"
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Administrators see and revoke (delete) any token; keys are made only by their owner
+    (the tokens page) or `manage.py create_api_token`, since the key is shown once."""
+
+    list_display = ["name", "user", "token_key", "scope", "deidentified", "created", "expiry"]
+    list_filter = ["scope", "deidentified"]
+    search_fields = ["name", "user__username", "token_key"]
+    list_select_related = ["user"]
+    readonly_fields = ["digest", "token_key", "user", "created"]
+    fields = ["name", "user", "token_key", "scope", "deidentified", "created", "expiry"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request, queryset):
+        count = queryset.count()
+        queryset.delete()
+        self.message_user(request, f"{count} token(s) revoked.")

@@ -10,7 +10,7 @@ from registry.audit import record_access
 from registry.models import AccessAction
 
 # Token models of the installed API authentication packages, logged when made or revoked.
-TOKEN_MODELS = [("knox", "AuthToken")]
+TOKEN_MODELS = [("registry", "ApiToken"), ("knox", "AuthToken")]
 
 
 def _signed_in(sender, request, user, **kwargs) -> None:

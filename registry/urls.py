@@ -1,6 +1,7 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
+from registry.api import errors as api_errors
 from registry.health import healthz
 from registry.security_urls import access_log_patterns, account_patterns
 
@@ -14,5 +15,6 @@ urlpatterns = [
     # One API root; records live in registry, aggregates/exports/quality in outcomes.
     path("api/v1/", include("registry.api.urls")),
     path("api/v1/", include("outcomes.api.urls")),
+    re_path(r"^api/", api_errors.not_found),
     path("", include("registry.web_urls")),
 ]

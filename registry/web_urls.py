@@ -2,7 +2,16 @@
 
 from django.urls import path, register_converter
 
-from registry.views import fractures, landing, patients, procedures, timeline, visits, worklist
+from registry.views import (
+    api_tokens,
+    fractures,
+    landing,
+    patients,
+    procedures,
+    timeline,
+    visits,
+    worklist,
+)
 
 
 class RegistryIdConverter:
@@ -25,6 +34,8 @@ patient = "patients/<registry_id:registry_id>/"
 urlpatterns = [
     path("", landing.home, name="home"),
     path("session/keepalive/", landing.session_keepalive, name="session_keepalive"),
+    path("account/tokens/", api_tokens.api_tokens_view, name="api_tokens"),
+    path("account/tokens/revoke/", api_tokens.api_token_revoke_view, name="api_token_revoke"),
     path("worklist/", worklist.worklist_view, name="worklist"),
     path("worklist/count/", worklist.worklist_count_view, name="worklist_count"),
     path("patients/", patients.patient_list_view, name="patient_list"),

@@ -1,6 +1,6 @@
 """Writes of the outcomes app: cohorts, statistics runs and their refresh."""
 
-from outcomes.services.cohorts import cohort_create, cohort_update
+from outcomes.services.cohorts import cohort_create, cohort_delete, cohort_update
 from outcomes.services.dashboards import (
     dashboard_cohort,
     dashboard_run_queue,
@@ -31,6 +31,7 @@ from outcomes.services.runs import (
 __all__ = [
     "RunRequest",
     "cohort_create",
+    "cohort_delete",
     "cohort_update",
     "compute",
     "compute_run",

@@ -111,3 +111,10 @@ def cohort_update(*, user: AbstractBaseUser, cohort: Cohort, data: Mapping[str, 
             setattr(locked, field, _normalised(value) if field == "filters" else value)
         _save(locked, user=user)
     return locked
+
+
+def cohort_delete(*, user: AbstractBaseUser, cohort: Cohort) -> None:
+    """Remove a cohort definition and its runs (aggregates, not clinical data): owner only."""
+    if not cohort_editable_by(user=user, cohort=cohort):
+        raise PermissionDenied("Only the owner may delete this cohort.")
+    cohort.delete()

@@ -1,3 +1,4 @@
+from registry.models.api_tokens import ApiToken, TokenScope
 from registry.models.audit import AccessAction, AccessEvent, AccessLogIsAppendOnly
 from registry.models.choices import *  # noqa: F403 - the choices are part of the model API
 from registry.models.fractures import Fracture
@@ -13,6 +14,7 @@ __all__ = [
     "AccessEvent",
     "AccessLogIsAppendOnly",
     "AdverseEvent",
+    "ApiToken",
     "FollowUpVisit",
     "Fracture",
     "IdempotencyKey",
@@ -22,6 +24,7 @@ __all__ = [
     "Site",
     "SiteMembership",
     "Technique",
+    "TokenScope",
     "TreatedLevel",
     "new_registry_id",
 ]
