@@ -9,7 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from outcomes import cohorts
 from outcomes.analyses import Analysis
-from outcomes.analyses.parameters import Choice, Integer, MultiChoice
+from outcomes.analyses.parameters import Choice, Date, Integer, MultiChoice
 from outcomes.models import Cohort
 from registry.models import Sex, Technique
 from registry.selectors import sites_visible_to
@@ -133,6 +133,7 @@ def parameters_form_class(analysis: Analysis) -> type[forms.Form]:
                 label=parameter.label,
                 choices=_named(parameter),
                 initial=parameter.default,
+                required=False,  # absent means the default (Choice.clean)
             )
         elif isinstance(parameter, MultiChoice):
             fields[name] = forms.MultipleChoiceField(
@@ -141,6 +142,13 @@ def parameters_form_class(analysis: Analysis) -> type[forms.Form]:
                 initial=list(parameter.default),
                 required=parameter.minimum > 0,
                 widget=forms.CheckboxSelectMultiple,
+            )
+        elif isinstance(parameter, Date):
+            fields[name] = forms.DateField(
+                label=parameter.label,
+                required=False,
+                help_text="Empty: today.",
+                widget=forms.DateInput(attrs={"type": "date"}),
             )
         elif isinstance(parameter, Integer):
             fields[name] = forms.IntegerField(

@@ -113,6 +113,8 @@ class StatisticsRun(models.Model):
     cohort_hash = models.CharField(max_length=64)
     analysis = models.CharField(max_length=40)
     parameters = models.JSONField(default=dict, blank=True)
+    # The data's as-of date: follow-up windows (missing vs not yet due) are judged on it.
+    as_of = models.DateField("data as of", null=True, blank=True)
     parameters_hash = models.CharField(max_length=64)
     scope_sites = models.JSONField(default=list)
     scope_key = models.CharField(max_length=255)
@@ -192,6 +194,14 @@ class StatisticsRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.analysis} on {self.cohort} ({self.status})"
+
+    @property
+    def analysis_label(self) -> str:
+        """The analysis in words (a page never prints its code)."""
+        from outcomes.analyses import ANALYSES  # analyses read models: import here
+
+        analysis = ANALYSES.get(self.analysis)
+        return analysis.label if analysis else self.analysis.replace("_", " ")
 
     @property
     def is_active(self) -> bool:

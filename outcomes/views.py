@@ -191,6 +191,7 @@ def run_result(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run,
         "result": run.result,
         "sections": presenters.sections(run.result),
+        "parameter_lines": presenters.parameter_lines(run.result),
         "dashboard_url": dashboard_url(run),
     }
     return render(request, "outcomes/run_result.html", context)

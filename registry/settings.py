@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "registry",
     "outcomes",
+    "outcomes.quality",
 ]
 
 MIDDLEWARE = [
@@ -108,6 +109,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Concurrent readers during writes (dev server + eager tasks) without "database is locked".
     DATABASES["default"]["OPTIONS"] = {"init_command": "PRAGMA journal_mode=WAL;", "timeout": 20}
+
+# A read replica for statistics (and export) jobs: outcomes.routers sends their reads there,
+# never a write. Tests use Django's test mirror (the replica is the default database).
+DATABASE_REPLICA_URL = env_str("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+        conn_health_checks=True,
+    )
+    DATABASES["replica"]["OPTIONS"] = dict(DATABASES["default"].get("OPTIONS", {}))
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["outcomes.routers.ReplicaRouter"]
+
+# Small-cell suppression: counts from 1 to MIN_CELL_COUNT - 1 are withheld (DOMAIN.md).
+MIN_CELL_COUNT = env_int("MIN_CELL_COUNT", 5, minimum=1)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -253,11 +270,20 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": env_int("RUN_DISPATCH_EVERY_SECONDS", 30, minimum=1),
     },
     "outcomes-expire-exports": {"task": "outcomes.expire_exports", "schedule": 900.0},
+    "quality-nightly-checks": {
+        "task": "quality.nightly_checks",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    "quality-dispatch-pending": {"task": "quality.dispatch_pending", "schedule": 60.0},
 }
 
 # Cohort exports (outcomes/exports): where the zips are kept and for how long.
 EXPORT_ROOT = Path(env_str("EXPORT_ROOT", str(BASE_DIR / "var" / "exports")))
 EXPORT_EXPIRY_HOURS = env_int("EXPORT_EXPIRY_HOURS", 72, minimum=1)
+
+# Data quality: the share of patients with a baseline and a follow-up ODI the registry aims
+# for (the US quality measure for ODI follow-up uses 50 %).
+QUALITY_PROM_TARGET_PERCENT = env_int("QUALITY_PROM_TARGET_PERCENT", 50, minimum=0)
 
 LOGGING = {
     "version": 1,

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("access-log/", include(access_log_patterns)),
     path("outcomes/", include("outcomes.urls")),
+    path("quality/", include("outcomes.quality.urls")),
     # One API root; records live in registry, aggregates/exports/quality in outcomes.
     path("api/v1/", include("registry.api.urls")),
     path("api/v1/", include("outcomes.api.urls")),

@@ -7,11 +7,15 @@ from typing import Any
 from outcomes.analyses.base import Analysis, Progress, no_progress
 from outcomes.analyses.benchmarking import benchmarking
 from outcomes.analyses.logistic import OUTCOME_LABELS, PREDICTOR_LABELS, logistic
-from outcomes.analyses.parameters import Choice, Integer, MultiChoice, parameters_hash
+from outcomes.analyses.parameters import Choice, Date, Integer, MultiChoice, parameters_hash
 from outcomes.analyses.rates import rates
 from outcomes.analyses.tables import table1, table2
 from outcomes.analyses.trajectories import trajectories
 from outcomes.analyses.trends import trends
+from outcomes.presenters import dashboards as dashboards_presenter
+from outcomes.presenters import rates as rates_presenter
+from outcomes.presenters import tables as tables_presenter
+from outcomes.presenters import trajectories as trajectories_presenter
 from outcomes.selectors import OUTCOMES, CohortData
 
 _OUTCOME_KEYS = tuple(OUTCOMES)
@@ -25,14 +29,42 @@ def standard_report(data: CohortData, parameters: dict[str, Any], progress: Prog
         return lambda fraction: progress(start + (end - start) * fraction)
 
     return {
-        "trajectories": trajectories(data, {"outcomes": list(_OUTCOME_KEYS)}, part(0.0, 0.7)),
+        "trajectories": trajectories(
+            data, {**parameters, "outcomes": list(_OUTCOME_KEYS)}, part(0.0, 0.7)
+        ),
         "rates": rates(data, {}, part(0.7, 0.85)),
         "table1": table1(data, {}, part(0.85, 1.0)),
     }
 
 
+def present_standard_report(body: dict) -> list:
+    return [
+        *trajectories_presenter.present(body["trajectories"]),
+        *rates_presenter.present(body["rates"]),
+        *tables_presenter.present_table1(body["table1"]),
+    ]
+
+
+# The follow-up parameters of every analysis that reads visits by timepoint.
+FOLLOWUP_PARAMETERS = {
+    "as_of": Date("Data as of (the day windows are judged on)"),
+    "out_of_window": Choice(
+        "Out-of-window visits",
+        ("exclude", "include"),
+        "exclude",
+        names={"exclude": "Leave out (default)", "include": "Let in at their timepoint"},
+    ),
+    "unit": Choice(
+        "Unit of the radiographic analyses",
+        ("patient", "level"),
+        "patient",
+        names={"patient": "Patient (mean over vertebrae)", "level": "Treated vertebra"},
+    ),
+}
+
+
 # VAS and ODI first (the first trajectories need nothing else), the rest read behind.
-_ALL_FRAMES = ("visit_pivot", "film_pivot", "cases", "adverse_events")
+_ALL_FRAMES = ("visit_pivot", "withdrawn", "film_pivot", "cases", "adverse_events")
 
 ANALYSES: dict[str, Analysis] = {
     analysis.name: analysis
@@ -43,6 +75,8 @@ ANALYSES: dict[str, Analysis] = {
             description="Trajectories of every outcome, the rates, and Table 1.",
             compute=standard_report,
             reads=_ALL_FRAMES,
+            parameters=FOLLOWUP_PARAMETERS,
+            present=present_standard_report,
         ),
         Analysis(
             name="trajectories",
@@ -52,11 +86,13 @@ ANALYSES: dict[str, Analysis] = {
                 "95 % CI; change from baseline (paired t, Wilcoxon); between techniques."
             ),
             compute=trajectories,
-            reads=("visit_pivot", "film_pivot"),
+            present=trajectories_presenter.present,
+            reads=("visit_pivot", "withdrawn", "film_pivot"),
             parameters={
                 "outcomes": MultiChoice(
                     "Outcomes", _OUTCOME_KEYS, _OUTCOME_KEYS, names=_OUTCOME_NAMES
                 ),
+                **FOLLOWUP_PARAMETERS,
             },
         ),
         Analysis(
@@ -68,6 +104,7 @@ ANALYSES: dict[str, Analysis] = {
                 "perioperative items between techniques."
             ),
             compute=rates,
+            present=rates_presenter.present,
             reads=("visit_pivot", "cases", "adverse_events"),
         ),
         Analysis(
@@ -75,6 +112,7 @@ ANALYSES: dict[str, Analysis] = {
             label="Table 1: baseline characteristics",
             description="Baseline characteristics by technique with the test per row.",
             compute=table1,
+            present=tables_presenter.present_table1,
             reads=("visit_pivot", "cases"),
         ),
         Analysis(
@@ -82,7 +120,8 @@ ANALYSES: dict[str, Analysis] = {
             label="Table 2: before vs follow-up by stratum",
             description="Paired pre/post per outcome, overall and by age, sex and region.",
             compute=table2,
-            reads=("visit_pivot", "film_pivot", "cases"),
+            present=tables_presenter.present_table2,
+            reads=("visit_pivot", "withdrawn", "film_pivot", "cases"),
             parameters={
                 "outcomes": MultiChoice(
                     "Outcomes", _OUTCOME_KEYS, ("vas", "body_height"), names=_OUTCOME_NAMES
@@ -96,6 +135,7 @@ ANALYSES: dict[str, Analysis] = {
                     minimum=0,
                     names={"age": "Age", "sex": "Sex", "region": "Region"},
                 ),
+                **FOLLOWUP_PARAMETERS,
             },
         ),
         Analysis(
@@ -105,6 +145,7 @@ ANALYSES: dict[str, Analysis] = {
                 "Odds ratios with 95 % CI; refused below 10 events per predictor or on separation."
             ),
             compute=logistic,
+            present=tables_presenter.present_logistic,
             reads=("visit_pivot", "cases"),
             parameters={
                 "outcome": Choice(
@@ -127,6 +168,7 @@ ANALYSES: dict[str, Analysis] = {
             ),
             compute=trends,
             reads=("visit_pivot", "cases", "case_facts"),
+            present=dashboards_presenter.present_trends,
         ),
         Analysis(
             name="benchmarking",
@@ -137,6 +179,7 @@ ANALYSES: dict[str, Analysis] = {
             ),
             compute=benchmarking,
             reads=("visit_pivot", "cases", "case_facts"),
+            present=dashboards_presenter.present_benchmarking,
         ),
     )
 }

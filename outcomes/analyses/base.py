@@ -27,6 +27,8 @@ class Analysis:
     # from one database snapshot, so the data version describes exactly those rows.
     reads: tuple[str, ...]
     parameters: Mapping[str, Parameter] = field(default_factory=dict)
+    # The stored body -> printable sections (outcomes.presenters): the analysis owns it.
+    present: Callable[[Mapping[str, Any]], list[Any]] = lambda body: []
 
     def normalise(self, raw: Mapping[str, Any] | None) -> dict[str, Any]:
         return normalise(self.parameters, raw)

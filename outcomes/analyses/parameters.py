@@ -11,9 +11,11 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,29 @@ class Integer:
         return number
 
 
-Parameter = Choice | MultiChoice | Integer
+@dataclass(frozen=True)
+class Date:
+    """An ISO date; absent means today (in the registry's time zone), fixed at request time
+    and stored with the run, so the run's result says which day it describes."""
+
+    label: str
+
+    @property
+    def default(self) -> str:
+        return timezone.localdate().isoformat()
+
+    def clean(self, value: Any) -> str:
+        if value in (None, ""):
+            return self.default
+        if isinstance(value, date):
+            return value.isoformat()
+        try:
+            return date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            raise ValueError("give a date as YYYY-MM-DD") from None
+
+
+Parameter = Choice | MultiChoice | Integer | Date
 
 
 def normalise(spec: Mapping[str, Parameter], raw: Mapping[str, Any] | None) -> dict[str, Any]:

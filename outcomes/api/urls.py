@@ -10,6 +10,7 @@ from rest_framework.routers import SimpleRouter
 
 from outcomes.api import views
 from outcomes.exports import api as exports_api
+from outcomes.quality.api import views as quality
 
 router = SimpleRouter()
 router.register("cohorts", views.CohortViewSet, basename="api-cohort")
@@ -43,5 +44,19 @@ urlpatterns = [
         exports_api.ExportDownload.as_view(),
         name="exports-api-download",
     ),
+    path("quality/", quality.QualitySummaryView.as_view(), name="api-quality"),
+    path(
+        "quality/completeness/",
+        quality.CompletenessView.as_view(),
+        name="api-quality-completeness",
+    ),
+    path("quality/findings/", quality.FindingListView.as_view(), name="api-quality-findings"),
+    path(
+        "quality/findings/<int:pk>/review/",
+        quality.FindingReviewView.as_view(),
+        name="api-quality-finding-review",
+    ),
+    path("quality/runs/", quality.RunCreateView.as_view(), name="api-quality-runs"),
+    path("quality/runs/<int:pk>/", quality.RunDetailView.as_view(), name="api-quality-run"),
     *router.urls,
 ]

@@ -77,7 +77,7 @@ class ExportList(GenericAPIView):
     def get_queryset(self):
         return access.exports_of(user=self.request.user)
 
-    @extend_schema(operation_id="exports_list")  # one id per operation (schema check)
+    @extend_schema(operation_id="exports_list", responses=ExportSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)

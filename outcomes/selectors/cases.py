@@ -50,12 +50,17 @@ def index_procedures() -> QuerySet[Procedure]:
 
 
 def cohort_cases(
-    *, filters: Mapping[str, Any], rules: Mapping[str, bool], scope: Scope
+    *,
+    filters: Mapping[str, Any],
+    rules: Mapping[str, bool],
+    scope: Scope,
+    withdrawn: bool = False,
 ) -> QuerySet[Procedure]:
-    """Index procedures of the active patients of `scope` who meet the definition."""
+    """Index procedures of the active patients of `scope` who meet the definition
+    (`withdrawn=True`: those of the patients who withdrew, to count them, never analyse)."""
     f = cohorts.normalise_filters(filters)
     cases = index_procedures().filter(
-        patient__site_id__in=scope.site_ids, patient__withdrawn_at__isnull=True
+        patient__site_id__in=scope.site_ids, patient__withdrawn_at__isnull=not withdrawn
     )
     if f["techniques"]:
         cases = cases.filter(technique__code__in=f["techniques"])

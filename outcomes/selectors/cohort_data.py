@@ -14,17 +14,21 @@ in a request) and on SQLite, frames are simply read in order.
 
 from __future__ import annotations
 
+import contextvars
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future
 from contextlib import contextmanager
+from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from django.db import connection, transaction
+from django.db import connections, transaction
 from django.db.models import Q, QuerySet
 
-from outcomes.selectors import frames
+from outcomes.routers import read_alias
+from outcomes.selectors import followup, frames, values
 from outcomes.selectors.access import Scope
 from outcomes.selectors.case_facts import read_case_facts
 from outcomes.selectors.cases import cohort_cases
@@ -43,7 +47,11 @@ class CohortData:
         self.selection: QuerySet[Procedure] = cohort_cases(
             filters=filters, rules=rules, scope=scope
         ).order_by()
+        self.withdrawn_selection: QuerySet[Procedure] = cohort_cases(
+            filters=filters, rules=rules, scope=scope, withdrawn=True
+        ).order_by()
         self._values: dict[str, Future] = {}
+        self._derived: dict[str, Any] = {}
         self._lock = threading.Lock()
         # Fingerprint figures of the rows read so far, per table (see `version`).
         self._figures: dict[str, Figures] = {}
@@ -82,10 +90,12 @@ class CohortData:
         reader; JIT off (compiling the pivot costs more than it saves) and a work_mem that
         keeps its sort in memory. Nested in an outer transaction it only adds the settings
         and yields no snapshot."""
+        alias = read_alias()
+        connection = connections[alias]
         postgres = connection.vendor == "postgresql"
         fresh = not connection.in_atomic_block
         snapshot = None
-        with transaction.atomic():
+        with transaction.atomic(using=alias):
             if postgres:
                 with connection.cursor() as cursor:
                     if fresh:
@@ -96,28 +106,38 @@ class CohortData:
                         cursor.execute(statement)
             yield snapshot
 
+    # The big frames each get a reader of their own (the database then works on them in
+    # parallel, one backend each); the small ones share one, in the order asked.
+    OWN_READER = ("film_pivot", "cases")
+
     def read(self, names: Iterable[str], *, behind: Iterable[str] = ()) -> None:
-        """Read `names` now; `behind` too, on a second connection sharing the snapshot
-        when there is one to share (else now, in order)."""
+        """Read `names` now; `behind` too, on more connections sharing the snapshot when
+        there is one to share (else now, in order)."""
         names = [name for name in names if name not in self._values]
         behind = [name for name in behind if name not in self._values and name not in names]
         if not names and not behind:
             return
         with self.snapshot() as snapshot:
-            self._read_case_ids_hashed()  # both readers need the ids first
-            started = self._read_behind(behind, snapshot) if snapshot and behind else None
+            self._read_case_ids_hashed()  # every reader needs the ids first
+            started = []
+            if snapshot and behind:
+                small = [name for name in behind if name not in self.OWN_READER]
+                groups = [[name] for name in behind if name in self.OWN_READER]
+                for group in ([small] if small else []) + groups:
+                    started.append(self._read_behind(group, snapshot))
             for name in names:
                 self._value(name)
-            if started is None:
+            if not started:
                 for name in behind:
                     self._value(name)
-            else:
-                started.wait()  # the snapshot must outlive its import
+            for imported in started:
+                imported.wait()  # the snapshot must outlive its imports
 
     def _read_case_ids_hashed(self) -> None:
         """The selection of a whole cohort is best done with hash joins; PostgreSQL's
         estimate for the stacked Exists conditions is far too low and makes it probe an
         index once per procedure instead (here: for this one statement only)."""
+        connection = connections[read_alias()]
         if "case_ids" in self._values or connection.vendor != "postgresql":
             self.case_ids  # noqa: B018
             return
@@ -133,9 +153,12 @@ class CohortData:
         with self._lock:
             pending = {name: self._values.setdefault(name, Future()) for name in names}
 
+        alias = read_alias()
+
         def work() -> None:
+            connection = connections[alias]
             try:
-                with transaction.atomic(), connection.cursor() as cursor:
+                with transaction.atomic(using=alias), connection.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                     cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
                     for statement in SESSION:
@@ -151,7 +174,10 @@ class CohortData:
                 imported.set()
                 connection.close()  # this thread's own connection
 
-        threading.Thread(target=work, name="outcomes-reader", daemon=True).start()
+        context = contextvars.copy_context()  # the replica routing follows the reader
+        threading.Thread(
+            target=context.run, args=(work,), name="outcomes-reader", daemon=True
+        ).start()
         return imported
 
     # ------------------------------------------------------------ what is read
@@ -221,10 +247,11 @@ class CohortData:
         "case_ids": lambda self: frames.read_case_ids(self.selection),
         "version": lambda self: self._read_version(),
         "visit_pivot": lambda self: self._collect(frames.read_visit_pivot(self.in_cohort)),
-        "film_pivot": lambda self: self._collect(
-            frames.read_film_pivot(self.in_cohort, self.case_ids)
+        "film_pivot": lambda self: self._collect(frames.read_film_pivot(self.in_cohort)),
+        "wide": lambda self: self.visit_pivot.join(
+            values.film_means(self.visit_pivot, self._value("film_pivot"))
         ),
-        "wide": lambda self: self.visit_pivot.join(self._value("film_pivot")),
+        "withdrawn": lambda self: frames.read_withdrawn(self.withdrawn_selection),
         "cases": lambda self: self._read_cases(),
         "adverse_events": lambda self: self._collect(frames.read_adverse_events(self.in_cohort)),
         "case_facts": lambda self: read_case_facts(self.in_cohort),
@@ -248,6 +275,57 @@ class CohortData:
             id_vars=["unit_id", "technique"], var_name="timepoint", value_name="value"
         )
         return long.rename(columns={"technique": "group"})
+
+    @property
+    def film_levels(self) -> pd.DataFrame:
+        """One row per treated vertebra filmed: recorded values per timepoint."""
+        return self._value("film_pivot")
+
+    def status(self, as_of: date) -> dict[str, np.ndarray]:
+        """The follow-up status code of every case at every timepoint on `as_of`."""
+        key = f"status:{as_of.isoformat()}"
+        if key not in self._derived:
+            self._derived[key] = values.visit_status(self.visit_pivot, as_of)
+        return self._derived[key]
+
+    def outcome_values(
+        self, key: str, *, as_of: date, let_in_out_of_window: bool = False, unit: str = "patient"
+    ) -> values.OutcomeValues:
+        spec = frames.OUTCOMES[key]
+        return values.outcome_values(
+            spec,
+            visit_pivot=self.visit_pivot,
+            film_levels=self.film_levels if spec.radiographic else None,
+            groups=self.techniques,
+            status=self.status(as_of),
+            let_in_out_of_window=let_in_out_of_window,
+            unit=unit,
+        )
+
+    @property
+    def withdrawn(self) -> pd.DataFrame:
+        """The definition's cases whose patient withdrew (counted, never analysed)."""
+        return self._value("withdrawn")
+
+    def withdrawn_counts(self, as_of: date) -> dict[str, dict[str, int]]:
+        """timepoint -> technique -> cases withdrawn before that window closed (and by
+        `as_of`): the `n_withdrawn` of every per-timepoint result."""
+        frame = self.withdrawn
+        procedure_day = frame["procedure_day"].to_numpy(dtype=float)
+        withdrawn_day = frame["withdrawn_day"].to_numpy(dtype=float)
+        technique = frame["technique"].astype(object).to_numpy()
+        counts = {}
+        for tp in frames.TIMEPOINTS:
+            codes = followup.status_codes(
+                timepoint=tp,
+                procedure_day=procedure_day,
+                visit_offset=np.full(len(frame), np.nan),
+                as_of=as_of,
+                withdrawn_day=withdrawn_day,
+            )
+            chosen = technique[codes == followup.WITHDRAWN]
+            counts[tp] = {t: int((chosen == t).sum()) for t in self.techniques}
+        return counts
 
     @property
     def techniques(self) -> list[str]:

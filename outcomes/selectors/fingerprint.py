@@ -51,6 +51,37 @@ class EpochMicroseconds(Func):
         return self.as_sql(compiler, connection, template=template, **extra)
 
 
+class EpochDay(Func):
+    """A date (or the date of a timestamp, in UTC) as whole days since 1970-01-01."""
+
+    output_field = BigIntegerField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "((%(expressions)s)::date - DATE '1970-01-01')"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        template = "CAST(julianday(date(%(expressions)s)) - 2440587.5 AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+
+class DaysBetween(Func):
+    """`later - earlier` in whole days, for two date columns."""
+
+    output_field = BigIntegerField()
+    arity = 2
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "(%(expressions)s)"
+        return self.as_sql(compiler, connection, template=template, arg_joiner=" - ", **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        template = "CAST(julianday(%(expressions)s) AS INTEGER)"
+        return self.as_sql(
+            compiler, connection, template=template, arg_joiner=") - julianday(", **extra
+        )
+
+
 @dataclass(frozen=True)
 class Figures:
     n: int = 0

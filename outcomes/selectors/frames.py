@@ -22,11 +22,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db.models import Avg, Count, F, FloatField, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, FloatField, Max, Q, QuerySet, Sum
 from django.db.models.functions import Cast
 
+from outcomes import variables
 from outcomes.selectors.cases import age_at_procedure
-from outcomes.selectors.fingerprint import EpochMicroseconds, Figures
+from outcomes.selectors.fingerprint import DaysBetween, EpochDay, EpochMicroseconds, Figures
 from outcomes.selectors.sql import read_frame
 from registry import vertebrae
 from registry.models import (
@@ -44,32 +45,48 @@ TIMEPOINTS = ("baseline", "2w", "12w", "1y")
 
 @dataclass(frozen=True)
 class OutcomeSpec:
+    """`decimals`: printed precision; `recorded`: the precision values are recorded at
+    (in the unit analysed), on which differences and means are exact; `radiographic`:
+    measured per treated vertebra on films (else once per visit)."""
+
     key: str
-    label: str
     decimals: int
+    recorded: int
+    radiographic: bool = False
+
+    @property
+    def label(self) -> str:
+        return variables.label(self.key)
+
+    @property
+    def scale(self) -> float:
+        return 10.0**self.recorded
 
 
 OUTCOMES: dict[str, OutcomeSpec] = {
     spec.key: spec
     for spec in (
-        OutcomeSpec("vas", "VAS back pain", 1),
-        OutcomeSpec("odi", "ODI (%)", 1),
-        OutcomeSpec("rfvh", "RFVH (%)", 2),
-        OutcomeSpec("body_height", "Vertebral body height (cm)", 2),
-        OutcomeSpec("lka", "Local kyphosis angle (°)", 2),
+        OutcomeSpec("vas", 1, 1),
+        OutcomeSpec("odi", 1, 1),
+        OutcomeSpec("rfvh", 2, 2, radiographic=True),
+        OutcomeSpec("body_height", 2, 2, radiographic=True),  # mm to 0.1 = cm to 0.01
+        OutcomeSpec("lka", 2, 1, radiographic=True),
     )
 }
 _VISIT_VALUES = {"vas": "visits__vas", "odi": "visits__odi_percent"}
 _FILM_VALUES = {"rfvh": "rfvh_percent", "body_height": "anterior_height_mm", "lka": "lka_degrees"}
 VISIT_OUTCOMES = tuple(_VISIT_VALUES)
 
-# column: (label, decimals)
+# column: (label, printed decimals); labels from the variables registry
 PERIOPERATIVE = {
-    "operation_time_min": ("Operation time (min)", 1),
-    "fluoroscopy_shots": ("Fluoroscopy shots", 1),
-    "cement_volume_ml": ("Cement volume per patient (ml)", 2),
-    "ambulation_hours": ("Time to ambulation (hours)", 1),
-    "hospital_stay_days": ("Hospital stay (days)", 1),
+    code: (variables.label(code), decimals)
+    for code, decimals in (
+        ("operation_time_min", 1),
+        ("fluoroscopy_shots", 1),
+        ("cement_volume_ml", 2),
+        ("ambulation_hours", 1),
+        ("hospital_stay_days", 1),
+    )
 }
 
 # Per-case level counts that the rates sum per technique.
@@ -99,6 +116,14 @@ def read_visit_pivot(in_cohort: InCohort) -> tuple[pd.DataFrame, dict[str, Figur
         for timepoint in TIMEPOINTS
         for key, path in _VISIT_VALUES.items()
     }
+    # Visit dates as days after the procedure: the follow-up status needs nothing else.
+    days = {
+        f"day_{timepoint}": Max(
+            DaysBetween("visits__visit_date", "date"), filter=Q(visits__timepoint=timepoint)
+        )
+        for timepoint in TIMEPOINTS
+    }
+    annotations = {**annotations, **days, "procedure_day": Max(EpochDay("date"))}
     fingerprint = {
         "fp_n": Count("visits"),
         "fp_ids": Sum("visits__id"),
@@ -123,17 +148,16 @@ def read_visit_pivot(in_cohort: InCohort) -> tuple[pd.DataFrame, dict[str, Figur
     return frame.drop(columns=list(fingerprint)).set_index("unit_id"), {"visits": visits}
 
 
-def read_film_pivot(
-    in_cohort: InCohort, case_ids: list[int]
-) -> tuple[pd.DataFrame, dict[str, Figures]]:
-    """One row per case (index unit_id): RFVH, body height (cm) and LKA per timepoint, the
-    mean over the treated vertebrae filmed at that visit; NaN where there is no film.
+def read_film_pivot(in_cohort: InCohort) -> tuple[pd.DataFrame, dict[str, Figures]]:
+    """One row per treated vertebra filmed at least once: `unit_id` (its case), `level_id`,
+    and the recorded RFVH, anterior height (mm) and LKA per timepoint (`rfvh_12w`, ...),
+    NaN where that vertebra was not filmed at that visit.
 
-    The database joins the films to their visits and groups by procedure; cases without
-    any film are added back here (they are rows of NaN).
+    Per vertebra, not per patient: a paired change must compare the same vertebrae at
+    both visits, and `unit=level` analyses each vertebra (see `film_values`).
     """
     annotations = {
-        f"{key}_{timepoint}": Avg(_float(path), filter=Q(visit__timepoint=timepoint))
+        f"{key}_{timepoint}": Max(_float(path), filter=Q(visit__timepoint=timepoint))
         for timepoint in TIMEPOINTS
         for key, path in _FILM_VALUES.items()
     }
@@ -144,21 +168,48 @@ def read_film_pivot(
     }
     rows = (
         RadiographicMeasurement.objects.filter(in_cohort("visit__procedure_id"))
-        .values("visit__procedure_id")
-        .annotate(unit_id=F("visit__procedure_id"), **annotations, **fingerprint)
+        .values("visit__procedure_id", "treated_level_id")
+        .annotate(
+            unit_id=F("visit__procedure_id"),
+            level_id=F("treated_level_id"),
+            **annotations,
+            **fingerprint,
+        )
         .order_by()
     )
     schema = {
         "unit_id": "id",
+        "level_id": "id",
         **dict.fromkeys(annotations, "float"),
         **dict.fromkeys(fingerprint, "float"),
     }
-    frame = read_frame(rows, schema).set_index("unit_id")
+    frame = read_frame(rows, schema)
     films = Figures.of_parts(frame["fp_n"], frame["fp_ids"], frame["fp_latest"])
-    frame = frame.drop(columns=list(fingerprint))
-    for timepoint in TIMEPOINTS:
-        frame[f"body_height_{timepoint}"] /= 10.0  # mm -> cm
-    return frame.reindex(pd.Index(case_ids, name="unit_id")), {"films": films}
+    frame = frame.drop(columns=list(fingerprint)).rename(
+        columns=lambda c: c.replace("body_height_", "height_mm_")
+    )
+    return frame.sort_values(["unit_id", "level_id"], ignore_index=True), {"films": films}
+
+
+def read_withdrawn(selection: QuerySet[Procedure]) -> pd.DataFrame:
+    """Cases of the definition whose patient withdrew consent: technique, procedure day and
+    withdrawal day only. Their clinical data are never read; they are counted (n_withdrawn)."""
+    rows = selection.annotate(
+        unit_id=F("pk"),
+        technique_code=F("technique__code"),
+        procedure_day=EpochDay("date"),
+        withdrawn_day=EpochDay("patient__withdrawn_at"),
+    ).order_by("pk")
+    frame = read_frame(
+        rows,
+        {
+            "unit_id": "id",
+            "technique_code": "category",
+            "procedure_day": "float",
+            "withdrawn_day": "float",
+        },
+    )
+    return frame.rename(columns={"technique_code": "technique"})
 
 
 def read_patients(in_cohort: InCohort) -> tuple[pd.DataFrame, dict[str, Figures]]:

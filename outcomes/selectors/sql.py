@@ -13,8 +13,10 @@ import io
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
-from django.db import connection
+from django.db import connections
 from django.db.models import BooleanField, Expression, F, Q, QuerySet
+
+from outcomes.routers import read_alias
 
 # Column kinds: "id" (int64, never null), "int" / "float" (float64, NaN = missing: the
 # statistics treat counts such as ASA class as numbers), "category" (pandas categorical,
@@ -35,7 +37,7 @@ _CSV_DTYPES = {
 
 def read_frame(queryset: QuerySet, schema: Schema) -> pd.DataFrame:
     rows = queryset.values_list(*schema)
-    if connection.vendor == "postgresql":
+    if connections[rows.db].vendor == "postgresql":
         frame = _copy_frame(rows, schema)
     else:
         frame = pd.DataFrame.from_records(list(rows), columns=list(schema))
@@ -45,7 +47,7 @@ def read_frame(queryset: QuerySet, schema: Schema) -> pd.DataFrame:
 def _copy_frame(rows: QuerySet, schema: Schema) -> pd.DataFrame:
     sql, params = rows.query.sql_with_params()
     buffer = io.BytesIO()
-    with connection.cursor() as cursor:
+    with connections[rows.db].cursor() as cursor:
         statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
         with cursor.cursor.copy(statement, params) as copy:
             for block in copy:
@@ -124,6 +126,6 @@ class InIds(Expression):
 def in_ids(path: str, ids: Sequence[int], fallback: QuerySet) -> Q | InIds:
     """Rows whose `path` is one of `ids`: an array parameter on PostgreSQL, else the
     `fallback` subquery (SQLite caps the number of parameters; its cohorts are small)."""
-    if connection.vendor == "postgresql":
+    if connections[read_alias()].vendor == "postgresql":
         return InIds(path, ids)
     return Q(**{f"{path}__in": fallback})

@@ -37,7 +37,9 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as OperationalError_
 
 from outcomes.analyses import Analysis, Progress, get_analysis, no_progress, parameters_hash
+from outcomes.contract import SCHEMA_VERSION
 from outcomes.models import Cohort, RunStatus, RunTrigger, StatisticsRun
+from outcomes.routers import replica_reads
 from outcomes.selectors import CohortData, Scope, cohort_visible_to, scope_for
 from outcomes.statistics import jsonable
 from outcomes.version import software_version
@@ -115,6 +117,7 @@ def request_run(
             run = StatisticsRun.objects.create(
                 **key,
                 parameters=params,
+                as_of=params.get("as_of"),  # the day follow-up windows are judged on
                 scope_sites=list(scope.site_ids),
                 requested_by=requested_by,
                 trigger=trigger,
@@ -277,17 +280,21 @@ def compute(
     """Read the analysis' frames in one snapshot, compute, and return the JSON-safe result
     with the data version of the rows read. This is the whole job, minus the bookkeeping:
     the benchmark times exactly this."""
+    parameters = analysis.normalise(parameters)  # once: "today" is fixed for the whole run
     progress(READING / 100)
-    analysis.load(data)
-    progress(READ / 100)
-    span = (COMPUTED - READ) / 100
-    body = analysis.run(data, parameters, lambda f: progress(READ / 100 + span * f))
-    version = data.version()
-    techniques = data.patients_per_technique
+    with replica_reads():  # a statistics job reads from the replica when there is one
+        analysis.load(data)
+        progress(READ / 100)
+        span = (COMPUTED - READ) / 100
+        body = analysis.run(data, parameters, lambda f: progress(READ / 100 + span * f))
+        version = data.version()
+        techniques = data.patients_per_technique
     result = {
         "analysis": analysis.name,
         "label": analysis.label,
-        "parameters": analysis.normalise(parameters),
+        "schema_version": SCHEMA_VERSION,
+        "parameters": parameters,
+        "as_of": parameters.get("as_of"),
         "cohort": {
             "n_patients": int(techniques.sum()),
             "techniques": [[str(t), int(n)] for t, n in techniques.items()],

@@ -42,8 +42,20 @@ def clean_float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+_PLAIN = (str, int, bool, type(None))
+
+
 def jsonable(value: Any) -> Any:
     """Recursively convert dataclasses, numpy and pandas scalars to JSON-safe Python values."""
+    kind = type(value)
+    if kind in _PLAIN:  # the common case first: most of a result is plain already
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
+    if kind is dict:
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if kind is list:
+        return [jsonable(item) for item in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, Mapping):
@@ -106,7 +118,7 @@ class TestResult(ResultMixin):
 
     __test__ = False  # not a pytest test class, despite the name
 
-    test: str
+    test: str | None  # None: the test could not run (the note says why)
     n: int
     statistic: float | None = None
     p: float | None = None

@@ -9,9 +9,10 @@ in ``paired.py`` and is re-exported here.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -27,7 +28,7 @@ from ._results import (
     join_notes,
     run_quietly,
 )
-from .describe import ContinuousSummary, as_float_series, describe_continuous
+from .describe import ContinuousSummary, as_float_array, describe_continuous, has_zero_spread
 from .paired import PairedComparison, paired_change, paired_change_long, to_wide
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "PairedComparison",
     "TestResult",
     "compare_groups",
+    "compare_samples",
     "paired_change",
     "paired_change_long",
     "to_wide",
@@ -84,19 +86,46 @@ def compare_groups(
     """
     order = list(groups) if groups is not None else sorted(frame[group_col].dropna().unique())
     included = frame[frame[group_col].isin(order)]
-    values = as_float_series(included[value_col])
-    samples = {g: values[included[group_col] == g].dropna() for g in order}
+    values = as_float_array(included[value_col])
+    labels = included[group_col].to_numpy()
+    samples = {g: values[labels == g] for g in order}
+    return compare_samples(
+        samples, n_excluded=int(len(frame) - len(included)), confidence=confidence
+    )
+
+
+def compare_samples(
+    samples: Mapping[Hashable, np.ndarray],
+    *,
+    n_excluded: int = 0,
+    confidence: float = 0.95,
+    summaries: Mapping[Hashable, ContinuousSummary] | None = None,
+) -> GroupComparison:
+    """The between-group comparison of one array per group (NaN = missing), in order.
+
+    ``test`` names the test that ran, None when none could (never a name beside no p).
+    ``summaries``: the groups' summaries when the caller already has them (the same
+    values), so that they are not computed twice."""
+    present = {g: sample[~np.isnan(sample)] for g, sample in samples.items()}
+    n = sum(int(sample.size) for sample in present.values())
+    total = sum(int(sample.size) for sample in samples.values())
     result = GroupComparison(
-        n=int(values.notna().sum()),
-        n_missing=int(values.isna().sum()),
-        n_excluded=int(len(frame) - len(included)),
+        n=n,
+        n_missing=total - n,
+        n_excluded=n_excluded,
         groups=[
-            GroupSummary(g, describe_continuous(samples[g], confidence=confidence)) for g in order
+            GroupSummary(
+                g,
+                summaries[g]
+                if summaries is not None
+                else describe_continuous(s, confidence=confidence),
+            )
+            for g, s in present.items()
         ],
         confidence=confidence,
     )
-    empty = [str(g) for g, sample in samples.items() if sample.empty]
-    tested = [sample for sample in samples.values() if not sample.empty]
+    empty = [str(g) for g, sample in present.items() if not sample.size]
+    tested = [sample for sample in present.values() if sample.size]
     if empty:
         result.note = f"no data in group(s): {', '.join(empty)}"
     if len(tested) < 2:
@@ -108,16 +137,19 @@ def compare_groups(
     return result
 
 
-def _welch(result: GroupComparison, first: pd.Series, second: pd.Series) -> None:
-    result.test = WELCH_T
+def _welch(result: GroupComparison, first: np.ndarray, second: np.ndarray) -> None:
     result.mean_diff = clean_float(first.mean() - second.mean())
-    result.nonparametric = TestResult(test=MANN_WHITNEY, n=int(first.size + second.size))
-    mw, warning = run_quietly(stats.mannwhitneyu, first, second, alternative="two-sided")
-    finish_test(result.nonparametric, mw.statistic, mw.pvalue, warning)
+    result.nonparametric = TestResult(test=None, n=int(first.size + second.size))
+    if has_zero_spread(np.concatenate([first, second])):
+        result.nonparametric.note = "all values identical"
+    else:
+        mw, warning = run_quietly(stats.mannwhitneyu, first, second, alternative="two-sided")
+        finish_test(result.nonparametric, mw.statistic, mw.pvalue, warning)
+        result.nonparametric.test = MANN_WHITNEY if result.nonparametric.p is not None else None
     if min(first.size, second.size) < 2:
         result.note = join_notes(result.note, "a group has n < 2: Welch t undefined")
         return
-    if first.std(ddof=1) == 0 and second.std(ddof=1) == 0:
+    if has_zero_spread(first) and has_zero_spread(second):
         result.note = join_notes(result.note, "zero variance in both groups: Welch t undefined")
         return
     ttest, warning = run_quietly(stats.ttest_ind, first, second, equal_var=False)
@@ -125,26 +157,28 @@ def _welch(result: GroupComparison, first: pd.Series, second: pd.Series) -> None
     result.ci_low, result.ci_high = clean_float(low), clean_float(high)
     result.statistic, result.p = clean_float(ttest.statistic), clean_float(ttest.pvalue)
     result.df = clean_float(ttest.df)
+    result.test = WELCH_T if result.p is not None else None
     result.note = join_notes(result.note, warning)
 
 
-def _anova(result: GroupComparison, samples: list[pd.Series]) -> None:
-    result.test = ANOVA
+def _anova(result: GroupComparison, samples: list[np.ndarray]) -> None:
     total = sum(sample.size for sample in samples)
-    result.nonparametric = TestResult(test=KRUSKAL, n=int(total))
-    pooled = pd.concat(samples)
-    if pooled.nunique() < 2:
+    result.nonparametric = TestResult(test=None, n=int(total))
+    pooled = np.concatenate(samples)
+    if has_zero_spread(pooled):
         result.nonparametric.note = "all values identical"
     else:
         kw, warning = run_quietly(stats.kruskal, *samples)
         finish_test(result.nonparametric, kw.statistic, kw.pvalue, warning)
+        result.nonparametric.test = KRUSKAL if result.nonparametric.p is not None else None
     if total <= len(samples):
         result.note = join_notes(result.note, "no within-group degrees of freedom: ANOVA undefined")
         return
-    if all(sample.size < 2 or sample.std(ddof=1) == 0 for sample in samples):
+    if all(sample.size < 2 or has_zero_spread(sample) for sample in samples):
         result.note = join_notes(result.note, "zero within-group variance: ANOVA undefined")
         return
     anova, warning = run_quietly(stats.f_oneway, *samples)
     result.statistic, result.p = clean_float(anova.statistic), clean_float(anova.pvalue)
     result.df, result.df_within = float(len(samples) - 1), float(total - len(samples))
+    result.test = ANOVA if result.p is not None else None
     result.note = join_notes(result.note, warning)

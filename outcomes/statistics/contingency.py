@@ -9,7 +9,7 @@ so the rule picks Fisher (p = 0.040) although Pearson would give 5.579 (p = 0.01
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,8 +55,10 @@ def compare_counts(
     *,
     n_missing: int = 0,
     n_excluded: int = 0,
+    level_names: Mapping[Hashable, str] | None = None,
 ) -> ContingencyResult:
     """Apply the house rule to a table of counts (rows = groups, columns = outcome levels).
+    ``level_names`` are the words notes use for the levels (never a code on a page).
 
     Empty rows (a group without data) and empty columns (a level nobody had) are dropped
     with a note: they carry no information and make chi-square's expected counts zero.
@@ -68,7 +70,7 @@ def compare_counts(
     result = ContingencyResult(
         n=int(observed.to_numpy().sum()), n_missing=n_missing, n_excluded=n_excluded
     )
-    observed = _drop_empty(observed, result)
+    observed = _drop_empty(observed, result, level_names or {})
     result.row_labels, result.col_labels = list(observed.index), list(observed.columns)
     result.observed = observed.to_numpy().tolist()
     if observed.shape[0] < 2 or observed.shape[1] < 2:
@@ -89,9 +91,13 @@ def compare_counts(
     return result
 
 
-def _drop_empty(observed: pd.DataFrame, result: ContingencyResult) -> pd.DataFrame:
+def _drop_empty(
+    observed: pd.DataFrame, result: ContingencyResult, names: Mapping[Hashable, str]
+) -> pd.DataFrame:
     empty_rows = [str(label) for label in observed.index[observed.sum(axis=1) == 0]]
-    empty_cols = [str(label) for label in observed.columns[observed.sum(axis=0) == 0]]
+    empty_cols = [
+        names.get(label, str(label)) for label in observed.columns[observed.sum(axis=0) == 0]
+    ]
     if empty_rows:
         note = f"no observations in group(s): {', '.join(empty_rows)}"
         result.note = join_notes(result.note, note)
@@ -164,4 +170,5 @@ def compare_categorical(
     counts, n_missing, n_excluded = crosstab(
         frame, value_col=value_col, group_col=group_col, groups=groups, levels=levels
     )
-    return compare_counts(counts, n_missing=n_missing, n_excluded=n_excluded)
+    names = level_labels(frame[value_col], levels)
+    return compare_counts(counts, n_missing=n_missing, n_excluded=n_excluded, level_names=names)

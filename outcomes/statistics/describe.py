@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import numpy as np
@@ -19,78 +18,17 @@ from scipy import stats
 from statsmodels.stats.proportion import proportion_confint
 
 from ._results import ResultMixin, clean_float
+from .formatting import (  # noqa: F401 - re-exported: the formats belong with the summaries
+    format_mean_sd,
+    format_median_iqr,
+    format_n_percent,
+    format_number,
+    format_p,
+    format_range,
+    format_rate,
+)
 
 Levels = Sequence[Hashable] | Mapping[Hashable, str] | None
-
-
-# ---------------------------------------------------------------- formatting
-
-
-def format_number(value: float | None, decimals: int) -> str:
-    """Round half away from zero on the shortest decimal repr, as a reader rounds by hand.
-
-    Python's ``f"{2.785:.2f}"`` gives "2.79" or "2.78" depending on the binary value;
-    journals (and SPSS output) round the printed decimal, so we do the same.
-    """
-    number = clean_float(value)
-    if number is None:
-        return ""
-    quantum = Decimal(1).scaleb(-decimals)
-    rounded = Decimal(repr(number)).quantize(quantum, rounding=ROUND_HALF_UP)
-    if rounded == 0:
-        rounded = abs(rounded)  # never print "-0.0"
-    return f"{rounded:f}"
-
-
-def format_mean_sd(mean: float | None, sd: float | None, decimals: int = 1) -> str:
-    """'9.2 ± 0.7'; only the mean when SD is undefined (n = 1); '' when there is no data."""
-    if clean_float(mean) is None:
-        return ""
-    if clean_float(sd) is None:
-        return format_number(mean, decimals)
-    return f"{format_number(mean, decimals)} ± {format_number(sd, decimals)}"
-
-
-def format_median_iqr(
-    median: float | None, q1: float | None, q3: float | None, decimals: int = 1
-) -> str:
-    """'9.0 [8.5, 9.6]' (gtsummary's median [Q1, Q3] style)."""
-    if clean_float(median) is None:
-        return ""
-    quartiles = ", ".join(format_number(q, decimals) for q in (q1, q3))
-    return f"{format_number(median, decimals)} [{quartiles}]"
-
-
-def format_range(low: float | None, high: float | None, decimals: int = 0) -> str:
-    """'46\N{EN DASH}83': an en dash, as the published tables print a range."""
-    if clean_float(low) is None or clean_float(high) is None:
-        return ""
-    return f"{format_number(low, decimals)}\N{EN DASH}{format_number(high, decimals)}"
-
-
-def format_n_percent(count: int, n: int, decimals: int = 1) -> str:
-    """'55 (73.3%)': count with the percentage of the non-missing denominator."""
-    if n <= 0:
-        return f"{count} (\N{EN DASH})"
-    return f"{count} ({format_number(100.0 * count / n, decimals)}%)"
-
-
-def format_rate(count: int, n: int, decimals: int = 1) -> str:
-    """'1/54 (1.9%)': how leakage and rupture rates are reported."""
-    if n <= 0:
-        return f"{count}/{n} (\N{EN DASH})"
-    return f"{count}/{n} ({format_number(100.0 * count / n, decimals)}%)"
-
-
-def format_p(p: float | None, decimals: int = 3) -> str:
-    """'0.040', '<0.001'; '' when no test could run. Never '0.000'."""
-    value = clean_float(p)
-    if value is None:
-        return ""
-    threshold = 10.0**-decimals
-    if value < threshold:
-        return f"<{format_number(threshold, decimals)}"
-    return format_number(value, decimals)
 
 
 # ---------------------------------------------------------------- continuous
@@ -134,35 +72,71 @@ def as_float_series(values: pd.Series | Sequence[float] | np.ndarray) -> pd.Seri
     return numeric.where(np.isfinite(numeric))
 
 
+def as_float_array(values: pd.Series | Sequence[float] | np.ndarray) -> np.ndarray:
+    """A float64 array, non-finite values as NaN (a float array passes through cheaply)."""
+    if isinstance(values, np.ndarray) and values.dtype == np.float64:
+        array = values
+    elif isinstance(values, pd.Series) and values.dtype == np.float64:
+        array = values.to_numpy()
+    else:
+        array = as_float_series(values).to_numpy(dtype=float)
+    if not np.isfinite(array).all():
+        array = np.where(np.isfinite(array), array, np.nan)
+    return array
+
+
+# "Zero variance" is zero within this tolerance relative to the size of the values: the
+# SD of 60 identical means of two vertebrae comes out as 1.4e-14, not 0 (DOMAIN.md).
+ZERO_SPREAD_RTOL = 1e-9
+
+
+def has_zero_spread(data: np.ndarray, sd: float | None = None) -> bool:
+    """True when the non-missing values are all equal up to the relative tolerance."""
+    if data.size < 2:
+        return True
+    if sd is None:
+        sd = float(data.std(ddof=1))
+    scale = float(np.abs(data).max())
+    return sd <= ZERO_SPREAD_RTOL * scale or scale == 0.0
+
+
 def describe_continuous(
     values: pd.Series | Sequence[float] | np.ndarray, *, confidence: float = 0.95
 ) -> ContinuousSummary:
-    """n, missing, mean, SD (ddof=1), median, Q1/Q3 (linear, as R and pandas), range, t CI."""
-    series = as_float_series(values)
-    data = series.dropna()
-    n, n_missing = int(data.size), int(series.size - data.size)
+    """n, missing, mean, SD (ddof=1), median, Q1/Q3 (linear, as R and pandas), range, t CI.
+
+    Computed with numpy on one array: this runs hundreds of times per report.
+    """
+    array = as_float_array(values)
+    data = array[~np.isnan(array)]
+    n, n_missing = int(data.size), int(array.size - data.size)
     if n == 0:
         return ContinuousSummary(n=0, n_missing=n_missing, confidence=confidence, note="no data")
+    ordered = data  # np.quantile partitions: no full sort needed
+    q1, median, q3 = np.quantile(ordered, (0.25, 0.5, 0.75))
+    mean = float(ordered.mean())
     summary = ContinuousSummary(
         n=n,
         n_missing=n_missing,
-        mean=clean_float(data.mean()),
-        median=clean_float(data.median()),
-        q1=clean_float(data.quantile(0.25)),
-        q3=clean_float(data.quantile(0.75)),
-        min=clean_float(data.min()),
-        max=clean_float(data.max()),
+        mean=clean_float(mean),
+        median=clean_float(median),
+        q1=clean_float(q1),
+        q3=clean_float(q3),
+        min=clean_float(ordered.min()),
+        max=clean_float(ordered.max()),
         confidence=confidence,
     )
     if n < 2:
         summary.note = "n < 2: SD and confidence interval undefined"
         return summary
-    summary.sd = clean_float(data.std(ddof=1))
-    if not summary.sd:
+    sd = float(ordered.std(ddof=1))
+    if has_zero_spread(ordered, sd):
+        summary.sd = 0.0
         summary.note = "all values identical: confidence interval undefined"
         return summary
-    low, high = stats.t.interval(confidence, df=n - 1, loc=summary.mean, scale=stats.sem(data))
-    summary.ci_low, summary.ci_high = clean_float(low), clean_float(high)
+    summary.sd = clean_float(sd)
+    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / np.sqrt(n)
+    summary.ci_low, summary.ci_high = clean_float(mean - half), clean_float(mean + half)
     return summary
 
 

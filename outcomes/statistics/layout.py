@@ -14,9 +14,19 @@ from ._results import ResultMixin
 
 @dataclass
 class TableRow(ResultMixin):
+    """``variable``/``category`` are printed labels; ``variable_code``/``level`` the machine
+    keys (a code of `outcomes.variables`, a category value); ``values`` the numbers behind
+    each text cell (n, %, mean, SD, ...), keyed like ``cells``."""
+
     variable: str
     category: str
     cells: dict[str, str]
+    variable_code: str | None = None
+    level: Any = None
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    smd: float | None = None
+    test_label: str | None = None
+    normality: str | None = None
     stratum: str | None = None
     p: float | None = None
     test: str | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from scipy import stats
 
@@ -22,7 +23,7 @@ from ._results import (
     join_notes,
     run_quietly,
 )
-from .describe import ContinuousSummary, as_float_series, describe_continuous
+from .describe import ContinuousSummary, as_float_series, describe_continuous, has_zero_spread
 
 
 @dataclass
@@ -36,7 +37,7 @@ class PairedComparison(ResultMixin):
     before: ContinuousSummary
     after: ContinuousSummary
     difference: ContinuousSummary
-    test: str = PAIRED_T
+    test: str | None = PAIRED_T  # None when no paired test could run
     mean_diff: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
@@ -48,50 +49,79 @@ class PairedComparison(ResultMixin):
     note: str | None = None
 
 
+def exact_difference(after: np.ndarray, before: np.ndarray, decimals: int | None) -> np.ndarray:
+    """after - before on the recorded decimals: 9.2 - 1.7 and 8.5 - 1.0 are both 7.5.
+
+    The binary difference of two values recorded to `decimals` places is off by an ulp or
+    so; rounding it back to `decimals` gives the float nearest the exact difference, so
+    equal differences are equal floats and rank tests see their ties (DOMAIN.md)."""
+    diff = after - before
+    return diff if decimals is None else np.round(diff, decimals)
+
+
 def paired_change(
-    before: pd.Series, after: pd.Series, *, confidence: float = 0.95
+    before: pd.Series,
+    after: pd.Series,
+    *,
+    confidence: float = 0.95,
+    decimals: int | None = None,
 ) -> PairedComparison:
     """Paired t-test (and Wilcoxon twin) of ``after - before``, aligned on the index (unit id).
 
     Units lacking either value are excluded, not imputed, and counted in ``n_excluded``.
+    ``decimals``: the precision both values are recorded at; differences are exact at it.
     """
     if before.index.has_duplicates or after.index.has_duplicates:
         raise ValueError("paired_change needs one value per unit on each side")
     frame = pd.concat(
         [as_float_series(before).rename("before"), as_float_series(after).rename("after")], axis=1
     )
-    complete = frame.dropna()
-    diff = complete["after"] - complete["before"]
+    b, a = frame["before"].to_numpy(), frame["after"].to_numpy()
+    return paired_arrays(b, a, exact_difference(a, b, decimals), confidence=confidence)
+
+
+def paired_arrays(
+    before: np.ndarray, after: np.ndarray, diff: np.ndarray, *, confidence: float = 0.95
+) -> PairedComparison:
+    """The paired comparison from aligned arrays and their exact differences (NaN where a
+    side is missing). The t-test runs on the differences (`ttest_1samp`, which is what
+    `ttest_rel` computes), so both tests see exactly the differences printed."""
+    missing_before, missing_after = np.isnan(before), np.isnan(after)
+    complete = ~(missing_before | missing_after)
+    b, a, d = before[complete], after[complete], diff[complete]
     result = PairedComparison(
-        n_paired=len(complete),
-        n_excluded=int(len(frame) - len(complete)),
-        n_missing_before=int(frame["before"].isna().sum()),
-        n_missing_after=int(frame["after"].isna().sum()),
-        before=describe_continuous(complete["before"], confidence=confidence),
-        after=describe_continuous(complete["after"], confidence=confidence),
-        difference=describe_continuous(diff, confidence=confidence),
+        n_paired=int(complete.sum()),
+        n_excluded=int(complete.size - complete.sum()),
+        n_missing_before=int(missing_before.sum()),
+        n_missing_after=int(missing_after.sum()),
+        before=describe_continuous(b, confidence=confidence),
+        after=describe_continuous(a, confidence=confidence),
+        difference=describe_continuous(d, confidence=confidence),
+        test=None,
         confidence=confidence,
     )
     result.mean_diff = result.difference.mean
-    result.nonparametric = _wilcoxon(diff)
+    result.nonparametric = _wilcoxon(d)
     if result.n_paired < 2:
         result.note = "fewer than 2 complete pairs: no paired test"
         return result
-    if not result.difference.sd:
+    if has_zero_spread(d):
         result.note = "all paired differences identical (zero variance): t undefined"
         return result
-    ttest, warning = run_quietly(stats.ttest_rel, complete["after"], complete["before"])
+    ttest, warning = run_quietly(stats.ttest_1samp, d, 0.0)
     low, high = ttest.confidence_interval(confidence_level=confidence)
     result.ci_low, result.ci_high = clean_float(low), clean_float(high)
     result.statistic, result.p = clean_float(ttest.statistic), clean_float(ttest.pvalue)
     result.df = clean_float(ttest.df)
+    result.test = PAIRED_T if result.p is not None else None
     result.note = join_notes(warning, None if result.p is not None else "no finite p-value")
     return result
 
 
-def _wilcoxon(diff: pd.Series) -> TestResult:
-    """Wilcoxon signed-rank on the differences (zeros dropped: scipy's 'wilcox' default)."""
-    result = TestResult(test=WILCOXON, n=int(diff.size))
+def _wilcoxon(diff: np.ndarray) -> TestResult:
+    """Wilcoxon signed-rank on the differences (zeros dropped: scipy's 'wilcox' default).
+    ``test`` names the test only when it ran."""
+    result = TestResult(test=None, n=int(diff.size))
     if diff.size < 2:
         result.note = "fewer than 2 complete pairs"
         return result
@@ -99,7 +129,9 @@ def _wilcoxon(diff: pd.Series) -> TestResult:
         result.note = "all paired differences are zero"
         return result
     res, warning = run_quietly(stats.wilcoxon, diff)
-    return finish_test(result, res.statistic, res.pvalue, warning)
+    finish_test(result, res.statistic, res.pvalue, warning)
+    result.test = WILCOXON if result.p is not None else None
+    return result
 
 
 def paired_change_long(
@@ -111,12 +143,13 @@ def paired_change_long(
     time_col: str = "timepoint",
     value_col: str = "value",
     confidence: float = 0.95,
+    decimals: int | None = None,
 ) -> PairedComparison:
     """``paired_change`` on a long frame (one row per unit per timepoint)."""
     wide = to_wide(frame, unit_col=unit_col, time_col=time_col, value_col=value_col)
     before = wide[baseline] if baseline in wide else pd.Series(index=wide.index, dtype=float)
     after = wide[followup] if followup in wide else pd.Series(index=wide.index, dtype=float)
-    return paired_change(before, after, confidence=confidence)
+    return paired_change(before, after, confidence=confidence, decimals=decimals)
 
 
 def to_wide(

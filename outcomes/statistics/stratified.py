@@ -13,7 +13,7 @@ import pandas as pd
 
 from .describe import format_number, format_p
 from .layout import Table, TableRow
-from .paired import PairedComparison, paired_change, to_wide
+from .paired import PairedComparison, paired_arrays, paired_change, to_wide
 from .strata import Stratum
 
 OVERALL = "Overall"
@@ -26,6 +26,17 @@ class Outcome:
     label: str
     frame: pd.DataFrame
     decimals: int = 1
+    # The exact follow-up minus baseline per unit (index unit_id), when the caller has it
+    # (a mean over the vertebrae filmed at both visits); else computed at `recorded`.
+    change: pd.Series | None = None
+    recorded: int | None = None
+    variable: str | None = None
+
+    def paired(self, before: pd.Series, after: pd.Series) -> PairedComparison:
+        if self.change is None:
+            return paired_change(before, after, decimals=self.recorded)
+        diff = self.change.reindex(before.index).to_numpy(dtype=float)
+        return paired_arrays(before.to_numpy(dtype=float), after.to_numpy(dtype=float), diff)
 
 
 def prepost_table(
@@ -40,6 +51,7 @@ def prepost_table(
     value_col: str = "value",
     include_overall: bool = True,
     title: str = "Change from baseline",
+    followup_label: str | None = None,
 ) -> Table:
     """Pre vs post per outcome, overall and within each stratum, paired t-test per row.
 
@@ -50,7 +62,7 @@ def prepost_table(
     columns = ["Pre-op", "Post-op", "Change", "P-value", "n"]
     headers = {
         "Pre-op": "Pre-op (Mean ± SD)",
-        "Post-op": f"Post-op {followup} (Mean ± SD)",
+        "Post-op": f"Post-op {followup_label or followup} (Mean ± SD)",
         "Change": "Mean change (95% CI)",
         "P-value": "P-value",
         "n": "n",
@@ -68,7 +80,7 @@ def prepost_table(
         before = wide.get(baseline, pd.Series(index=wide.index, dtype=float))
         after = wide.get(followup, pd.Series(index=wide.index, dtype=float))
         if include_overall:
-            result = paired_change(before, after)
+            result = outcome.paired(before, after)
             table.rows.append(_prepost_row(outcome, OVERALL, "All", result))
         for stratum in strata:
             table.rows.extend(_stratum_rows(outcome, stratum, before, after, covariates, unit_col))
@@ -90,7 +102,7 @@ def _stratum_rows(
     rows = []
     for value, label in stratum.labels(values).items():
         members = assigned.index[assigned == value]
-        result = paired_change(before.loc[members], after.loc[members])
+        result = outcome.paired(before.loc[members], after.loc[members])
         rows.append(_prepost_row(outcome, stratum.label, label, result))
     unassigned = int(assigned.isna().sum())
     if unassigned and rows:
@@ -116,10 +128,19 @@ def _prepost_row(
         "n": str(result.n_paired),
     }
     twin = result.nonparametric
+    numbers = {
+        "Pre-op": {"n": result.before.n, "mean": result.before.mean, "sd": result.before.sd},
+        "Post-op": {"n": result.after.n, "mean": result.after.mean, "sd": result.after.sd},
+        "Change": {"mean": result.mean_diff, "ci_low": result.ci_low, "ci_high": result.ci_high},
+        "P-value": {"p": result.p},
+        "n": {"n": result.n_paired},
+    }
     return TableRow(
         outcome.label,
         category,
         cells,
+        variable_code=outcome.variable,
+        values=numbers,
         stratum=stratum,
         p=result.p,
         test=result.test,

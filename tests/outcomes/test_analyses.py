@@ -179,10 +179,9 @@ def test_rates_follow_the_chi_square_fisher_rule(data):
         chi2 = stats.chi2_contingency(table.to_numpy(), correction=False)
         assert comparison["p"] == pytest.approx(chi2.pvalue)
     devices = result["device_rupture"][0]
-    assert {r["group"]: (r["events"], r["n"]) for r in devices["rates"]} == {
-        "PKP": (3, 60),
-        "PVP": (0, 0),
-    }
+    # Defect 6: PVP has no device that can rupture: "not applicable", never 0/0.
+    assert {r["group"]: (r["events"], r["n"]) for r in devices["rates"]} == {"PKP": (3, 60)}
+    assert devices["not_applicable"] == ["PVP"]
     operation = next(
         item for item in result["perioperative"] if item["variable"] == "operation_time_min"
     )
@@ -196,13 +195,13 @@ def test_rates_follow_the_chi_square_fisher_rule(data):
 def test_table1_tests_each_row_like_scipy(data):
     table = run("table1", data)["table"]
     age_row = next(
-        r for r in table["rows"] if r["variable"] == "Age (years)" and r["category"] == "Mean ± SD"
+        r for r in table["rows"] if r["variable_code"] == "age" and r["level"] == "mean_sd"
     )
     cases = data.cases
     welch = stats.ttest_ind(
         *(cases.loc[cases["technique"] == t, "age"] for t in ("PKP", "PVP")), equal_var=False
     )
-    assert age_row["test"] == "welch_t"
+    assert (age_row["test"], age_row["cells"]["Test"]) == ("welch_t", "Welch's t-test")
     assert age_row["p"] == pytest.approx(welch.pvalue)
     assert table["headers"]["PKP"] == "PKP (n = 30)"
 
@@ -317,4 +316,4 @@ def test_seed_002_tables_print_the_published_cells(site_a, everywhere):
     cell = {(r["variable"], r["category"]): r["cells"]["Overall"] for r in table1["rows"]}
     assert cell[("Sex", "Female")] == "55 (73.3%)"
     assert cell[("Number of treated levels", "Single level")] == "45 (60.0%)"
-    assert cell[("VAS before the procedure", "Mean ± SD")] == "9.2 ± 0.7"
+    assert cell[("VAS back pain before the procedure", "Mean ± SD")] == "9.2 ± 0.7"

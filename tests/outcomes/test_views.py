@@ -1,10 +1,12 @@
 """Cohort and job pages for three actors: the surgeon of site A, of site B, a coordinator of
 both. A run is shown only to users who may see every patient it read."""
 
+import re
 from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from outcomes import cohorts
 from outcomes.models import Cohort, RunStatus, StatisticsRun
@@ -19,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def world(site_a, site_b, surgeon_a, surgeon_b, coordinator, ask):
     make_case(site=site_a)
     make_case(site=site_a)
-    make_case(site=site_b)
+    make_case(site=site_b, vas={"baseline": "7.0", "12w": "3.5"})
     shared = cohort_create(owner=coordinator, name="Both sites", rules={"rule_collapse": False})
     own = cohort_create(owner=surgeon_a, name="Surgeon A's own", filters={"sexes": ["F"]})
     return {
@@ -125,8 +127,43 @@ def test_the_result_page_prints_the_tables(client, world, coordinator):
         reverse("outcomes:run_result", args=[world["coordinator_run"].pk])
     )
     html = page.content.decode()
-    for title in ("VAS back pain: by technique and timepoint", "Cement leakage", "Table 1"):
+    for title in ("VAS back pain (0-10): by technique and timepoint", "Cement leakage", "Table 1"):
         assert title in html
+
+
+def test_pages_a_person_reads_speak_words_not_codes(client, world, coordinator):
+    """Defect 7: tests, timepoints, units and the analysis are printed in words."""
+    run = world["coordinator_run"]
+    signed_in(client, coordinator)
+    result = client.get(reverse("outcomes:run_result", args=[run.pk])).content.decode()
+    progress = client.get(reverse("outcomes:run_detail", args=[run.pk])).content.decode()
+    cohort = client.get(reverse("outcomes:cohort_detail", args=[run.cohort.pk])).content.decode()
+    cells = re.findall(r"<t[dh][^>]*>([^<]*)</t[dh]>", result)
+    codes = {
+        "paired_t",
+        "welch_t",
+        "fisher_exact",
+        "pearson_chi2",
+        "one_way_anova",
+        "kruskal_wallis",
+        "wilcoxon_signed_rank",
+        "mann_whitney_u",
+        "2w",
+        "12w",
+        "1y",
+        "baseline",
+        "patient",
+        "level",
+        "device",
+        "value",
+        "change",
+        "5.0",
+    }
+    assert not codes & {cell.strip() for cell in cells}
+    assert "12 weeks" in result
+    assert "Paired t-test" in result
+    assert "Standard report" in progress and "standard_report" not in progress
+    assert "standard_report</td>" not in cohort
 
 
 def test_cohort_pages_list_what_each_actor_may_use(
@@ -207,7 +244,15 @@ def test_running_an_analysis_from_the_cohort_page(
     run = StatisticsRun.objects.get(requested_by=surgeon_b)
     assert response.url == reverse("outcomes:run_detail", args=[run.pk])
     assert run.status == RunStatus.DONE
-    assert run.parameters == {"outcomes": ["vas"], "followup": "12w", "age_cut": 70, "strata": []}
+    assert run.parameters == {
+        "outcomes": ["vas"],
+        "followup": "12w",
+        "age_cut": 70,
+        "strata": [],
+        "as_of": timezone.localdate().isoformat(),  # fixed at request time, stored
+        "out_of_window": "exclude",
+        "unit": "patient",
+    }
     assert run.result["cohort"]["n_patients"] == 1
     with django_capture_on_commit_callbacks(execute=True):
         again = client.post(url, data, follow=True)

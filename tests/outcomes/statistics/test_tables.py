@@ -81,7 +81,11 @@ def test_table_1_prints_the_published_cells_of_seed_002(pkp_cohort):
 
 
 def test_table_1_text_layout_follows_seed_002(pkp_cohort):
-    lines = baseline_table(pkp_cohort, SEED_002_VARIABLES, group_col=None).to_text().split("\n")
+    lines = (
+        baseline_table(pkp_cohort, SEED_002_VARIABLES, group_col=None, missing_rows=False)
+        .to_text()
+        .split("\n")
+    )
     assert lines[1] == "Variable\tCategory\tOverall (n = 75)\tMissing"
     assert lines[2] == "Age (years)\tMean ± SD\t65.8 ± 8.2\t0"
     assert lines[3] == f"\tRange\t46{EN}83 years\t"  # the variable is printed once per block
@@ -99,7 +103,7 @@ def two_techniques(pkp_cohort) -> pd.DataFrame:
 def test_table_1_by_group_runs_the_rule_per_row(two_techniques):
     table = baseline_table(two_techniques, SEED_002_VARIABLES, groups=["PKP", "PVP"])
     pkp, pvp = (two_techniques[two_techniques.group == g] for g in ("PKP", "PVP"))
-    assert table.columns == ["Overall", "PKP", "PVP", "P-value", "Test", "Missing"]
+    assert table.columns == ["Overall", "PKP", "PVP", "SMD", "P-value", "Test", "Missing"]
     assert table.headers["PVP"] == "PVP (n = 25)"
 
     age = table.row("Age (years)", "Mean ± SD")
@@ -112,6 +116,16 @@ def test_table_1_by_group_runs_the_rule_per_row(two_techniques):
     assert age.cells["P-value"] == format_p(welch.pvalue)
     assert age.cells["PKP"] == format_mean_sd(pkp.age.mean(), pkp.age.std(), 1)
     assert (age.cells["Missing"], age.n) == ("2", 73)
+    pooled = np.sqrt((pkp.age.var() + pvp.age.var()) / 2)
+    assert age.smd == pytest.approx(abs(pvp.age.mean() - pkp.age.mean()) / pooled)
+    assert (age.test_label, age.cells["Test"], age.normality) == (
+        "Welch's t-test",
+        "Welch's t-test",
+        "normal",
+    )
+    assert age.values["PKP"]["n"] == pkp.age.notna().sum()
+    missing_age = table.row("Age (years)", "Missing")
+    assert missing_age.values["Overall"] == {"count": 2, "n": 75, "percent": 200 / 75}
 
     sex = table.row("Gender", "Female")
     observed = pd.crosstab(two_techniques.group, two_techniques.sex).loc[["PKP", "PVP"], ["F", "M"]]
@@ -122,6 +136,10 @@ def test_table_1_by_group_runs_the_rule_per_row(two_techniques):
     n_female_pkp = int((pkp.sex == "F").sum())
     assert sex.cells["PKP"] == f"{n_female_pkp} ({100 * n_female_pkp / pkp.sex.notna().sum():.1f}%)"
     assert table.row("Gender", "Male").p is None  # the p-value sits on the block's first row
+    p1, p2 = ((g.sex == "F").sum() / g.sex.notna().sum() for g in (pkp, pvp))
+    binary = abs(p1 - p2) / np.sqrt((p1 * (1 - p1) + p2 * (1 - p2)) / 2)
+    assert sex.smd == pytest.approx(binary)  # Yang and Dalton reduce to this for 2 levels
+    assert (sex.variable_code, sex.level, sex.values["PKP"]["count"]) == ("sex", "F", n_female_pkp)
 
     level = table.row("Affected Vertebral Level", "L1")
     counts = pd.crosstab(two_techniques.group, two_techniques.level)

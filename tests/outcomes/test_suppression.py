@@ -1,0 +1,135 @@
+"""Small-cell suppression (DOMAIN.md): counts 1..k-1 withheld with what derives from them,
+complementary suppression where a total is shown, nothing withheld recoverable."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pandas as pd
+import pytest
+from django.test import override_settings
+
+from outcomes.statistics import Variable, baseline_table, rates_from_counts
+from outcomes.suppression import suppress
+
+
+def table1_result(frame: pd.DataFrame, variables) -> dict:
+    table = baseline_table(frame, variables, groups=["PKP", "PVP", "VBS"])
+    return {
+        "analysis": "table1",
+        "cohort": {"n_patients": len(frame), "techniques": [["PKP", 20], ["PVP", 23], ["VBS", 30]]},
+        "body": {"table": table.to_dict(), "text": table.to_text()},
+    }
+
+
+@pytest.fixture
+def smoking():
+    """Smoking by technique: PVP has 3 current smokers (the row total, Overall, is shown)."""
+    rows = (
+        [("PKP", "never")] * 12
+        + [("PKP", "former")] * 8
+        + [("PVP", "never")] * 10
+        + [("PVP", "former")] * 10
+        + [("PVP", "current")] * 3
+        + [("VBS", "never")] * 14
+        + [("VBS", "former")] * 9
+        + [("VBS", "current")] * 7
+    )
+    return pd.DataFrame(rows, columns=["group", "smoking"])
+
+
+LEVELS = {"never": "Never", "former": "Former", "current": "Current"}
+
+
+def cell(result, category, column):
+    rows = result["body"]["table"]["rows"]
+    return next(r for r in rows if r["category"] == category and r["level"] != "missing"), column
+
+
+def test_a_cell_of_3_with_its_row_total_shown_withholds_a_second_cell(smoking):
+    result = suppress(
+        table1_result(smoking, [Variable("smoking", "Smoking", "categorical", levels=LEVELS)]),
+        analysis="table1",
+    )
+    rows = {r["category"]: r for r in result["body"]["table"]["rows"] if r["level"] != "missing"}
+    current = rows["Current"]
+    assert current["cells"]["PVP"] == "<5"
+    assert current["values"]["PVP"] == {
+        "count": None,
+        "n": 23,
+        "percent": None,
+        "ci_low": None,
+        "ci_high": None,
+    }
+    # The Overall (10) is shown: PVP's 3 = 10 - 7 unless VBS's 7 is withheld too.
+    assert current["cells"]["Overall"].startswith("10 (")
+    assert current["cells"]["VBS"] == "<5"
+    # PVP's column total (23) is shown: a second cell of the column is withheld as well.
+    assert sum(rows[c]["cells"]["PVP"] == "<5" for c in rows) >= 2
+    # PKP has no current smoker: zero is shown.
+    assert current["cells"]["PKP"].startswith("0 (")
+    assert result["suppression"]["k"] == 5
+
+
+def test_no_withheld_count_appears_anywhere_in_the_output(smoking):
+    original = table1_result(
+        smoking, [Variable("smoking", "Smoking", "categorical", levels=LEVELS)]
+    )
+    result = suppress(original, analysis="table1")
+    text = json.dumps(result)
+    assert not re.search(r'"3 \(', text) and "13.0%" not in text  # 3/23 = 13.0 %
+    assert result["body"]["text"] is None  # the text copy would carry the cells
+    assert current_p_withheld(result)
+    assert json.dumps(original).count('"3 (') == 1  # the input is left unchanged
+
+
+def current_p_withheld(result) -> bool:
+    first = next(r for r in result["body"]["table"]["rows"] if r["variable_code"] == "smoking")
+    return first["p"] is None and first["cells"]["P-value"] == ""
+
+
+def test_rates_withhold_small_counts_their_percentages_cis_and_test():
+    rates = rates_from_counts({"PKP": (3, 60), "VBS": (12, 64)}, unit="device")
+    result = {
+        "analysis": "rates",
+        "cohort": {"techniques": [["PKP", 30], ["VBS", 32]]},
+        "body": {
+            "techniques": ["PKP", "VBS"],
+            "leakage": [],
+            "leakage_types": None,
+            "device_rupture": [{"code": "device_rupture", "label": "Rupture", **rates.to_dict()}],
+            "adverse_events": [],
+            "perioperative": [],
+        },
+    }
+    shown = suppress(result)
+    pkp, vbs = shown["body"]["device_rupture"][0]["rates"]
+    assert (pkp["events"], pkp["text"], pkp["proportion"]["ci_low"]) == (None, "<5", None)
+    assert set(pkp["withheld"]) >= {"events", "text"}
+    assert vbs["events"] == 12 and vbs["text"].startswith("12/64")
+    comparison = shown["body"]["device_rupture"][0]["comparison"]
+    assert comparison["p"] is None and comparison["observed"][0][0] is None
+    assert "3/60" not in json.dumps(shown)
+
+
+def test_k_comes_from_the_setting_and_can_be_given(smoking):
+    result = table1_result(smoking, [Variable("smoking", "Smoking", "categorical", levels=LEVELS)])
+    with override_settings(MIN_CELL_COUNT=11):
+        assert suppress(result, analysis="table1")["suppression"]["k"] == 11
+    loose = suppress(result, analysis="table1", k=3)
+    rows = {r["category"]: r for r in loose["body"]["table"]["rows"] if r["level"] != "missing"}
+    assert rows["Current"]["cells"]["PVP"].startswith("3 (")  # 3 is not below k = 3
+    with pytest.raises(ValueError):
+        suppress(result, analysis="no_such_analysis")
+
+
+def test_small_technique_counts_in_the_cohort_are_withheld_with_a_partner():
+    result = {
+        "analysis": "logistic",
+        "cohort": {"techniques": [["PKP", 40], ["PVP", 2], ["VBS", 30]]},
+        "body": {"events": 20, "non_events": 52},
+    }
+    shown = suppress(result)
+    counts = dict(shown["cohort"]["techniques"])
+    assert counts["PVP"] is None and counts["VBS"] is None and counts["PKP"] == 40
