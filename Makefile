@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DEMO_PATIENTS ?= 500
 
-.PHONY: install run test lint bench worker clean
+.PHONY: install run test lint bench worker clean backup restore load
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -44,3 +44,23 @@ worker: install
 
 clean:
 	rm -rf $(VENV) staticfiles artifacts .pytest_cache .ruff_cache
+
+# Backups of the PostgreSQL database named by DATABASE_URL (pg_dump custom format). See README.
+BACKUP ?= backups/ovcf-$(shell date -u +%Y%m%dT%H%M%SZ).dump
+
+backup:
+	@test -n "$$DATABASE_URL" || { echo "set DATABASE_URL=postgres://..." >&2; exit 1; }
+	@mkdir -p $(dir $(BACKUP))
+	pg_dump --format=custom --no-owner --no-privileges --file="$(BACKUP)" "$$DATABASE_URL"
+	@echo "backup written to $(BACKUP)"
+
+# Replaces the database's contents with the backup, in one transaction.
+restore:
+	@test -n "$$DATABASE_URL" || { echo "set DATABASE_URL=postgres://..." >&2; exit 1; }
+	@test -f "$(BACKUP)" || { echo "BACKUP=<file.dump> must name a backup" >&2; exit 1; }
+	pg_restore --clean --if-exists --no-owner --no-privileges --single-transaction --exit-on-error --dbname="$$DATABASE_URL" "$(BACKUP)"
+	@echo "restored $(BACKUP)"
+
+# A bounded load test on loopback: gunicorn + PostgreSQL + a real Celery worker (see README).
+load: install
+	$(BIN)/python -m bench.load

@@ -114,3 +114,31 @@ def can_export_identified(user: AbstractBaseUser, site: SiteRef) -> bool:
 
 def is_site_admin_somewhere(user: AbstractBaseUser) -> bool:
     return bool(site_ids_with(user, {Role.SITE_ADMIN}))
+
+
+def can_view_access_log(user: AbstractBaseUser) -> bool:
+    """The access log: superusers (all of it) and site administrators (their sites' part)."""
+    return bool(user.is_authenticated and user.is_active) and (
+        user.is_superuser or is_site_admin_somewhere(user)
+    )
+
+
+def access_log_site_ids(user: AbstractBaseUser) -> list[int] | None:
+    """The sites whose access events the user may read; None means every event."""
+    if user.is_superuser:
+        return None
+    return site_ids_with(user, {Role.SITE_ADMIN})
+
+
+def can_unlock_user(user: AbstractBaseUser, target: AbstractBaseUser | None) -> bool:
+    """Lift a sign-in lockout: a superuser for anyone (or an address), a site administrator
+    for a member of one of their sites."""
+    if user.is_superuser:
+        return True
+    if target is None:
+        return False
+    admin_sites = set(site_ids_with(user, {Role.SITE_ADMIN}))
+    return bool(
+        admin_sites
+        & set(SiteMembership.objects.filter(user=target).values_list("site_id", flat=True))
+    )

@@ -43,6 +43,11 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",  # Swagger UI / ReDoc files served locally, no CDN
     "simple_history",
     "bootstrap",  # django-bootstrap-static: Bootstrap 5 files served locally, no CDN
+    # Security (issue 13): sign-in lockout, Content-Security-Policy, TOTP second factor.
+    "axes",
+    "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "registry",
     "outcomes",
     "outcomes.quality",
@@ -51,14 +56,23 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Security (issue 13): CSP, no-store and Permissions-Policy on everything past static files.
+    "csp.middleware.CSPMiddleware",
+    "registry.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Security (issue 13): second factor, then the access log (it sees the final status).
+    "django_otp.middleware.OTPMiddleware",
+    "registry.middleware.SecondFactorMiddleware",
+    "registry.middleware.AccessAuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Attributes history rows written during a request to the signed-in user.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Security (issue 13): axes answers a locked-out sign-in; its docs ask for it last.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "registry.urls"
@@ -138,7 +152,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
@@ -290,3 +304,86 @@ if PRODUCTION:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
+
+# --- Security (issue 13): sign-in defences, headers, access log ------------------------------
+# Every variable is in README.md's table. Keep this block together: other sections are edited
+# by other features.
+from csp.constants import NONE, SELF  # noqa: E402 - grouped with the settings that use it
+
+from registry.mail import email_settings  # noqa: E402
+
+# Axes first: it refuses a locked-out sign-in before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "registry.auth_backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1) / 60  # hours
+# Each listed parameter locks on its own: 5 failures for one username lock that account from
+# every address, 5 failures from one address lock that address for every username.
+AXES_LOCKOUT_PARAMETERS = env_list("LOGIN_LOCKOUT_BY", "username,ip_address")
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_CLIENT_IP_CALLABLE = "registry.audit.client_ip"
+AXES_VERBOSE = False
+# The client address is REMOTE_ADDR, or behind this many proxies the matching entry of
+# X-Forwarded-For (set it to 1 behind one TLS-terminating proxy, or lockouts by address would
+# lock out everyone at once: they would all share the proxy's address).
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+AUTH_PASSWORD_VALIDATORS[1]["OPTIONS"] = {
+    "min_length": env_int("PASSWORD_MIN_LENGTH", 12, minimum=8)
+}
+
+SECOND_FACTOR_REQUIRED_FOR_ADMINS = env_bool("SECOND_FACTOR_REQUIRED_FOR_ADMINS", PRODUCTION)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "OVCF registry")
+
+EMAIL_URL = env_str("EMAIL_URL", "")
+EMAIL_CONFIGURED = bool(EMAIL_URL)
+globals().update(email_settings(EMAIL_URL))
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "registry@localhost")
+PASSWORD_RESET_TIMEOUT = env_int("PASSWORD_RESET_TIMEOUT_MINUTES", 60, minimum=5) * 60
+
+# No inline script or style anywhere, the admin included. Bootstrap's icons are data: SVGs.
+# plotly.js: see README "Content-Security-Policy" (its styles come from a static file).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    }
+}
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    )
+)
+
+# Axes logs every attempt at INFO; the access log already records them.
+LOGGING["loggers"] = {"axes": {"level": "WARNING"}}
+# Pre-compressing (gzip + brotli) every static file takes a minute; a test run may skip it.
+if PRODUCTION and not env_bool("STATIC_COMPRESS", True):
+    STORAGES["staticfiles"]["BACKEND"] = (
+        "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"
+    )
+ACCESS_LOG_RETENTION_DAYS = env_int("ACCESS_LOG_RETENTION_DAYS", 3650, minimum=1)
+CELERY_BEAT_SCHEDULE["registry-purge-access-log"] = {
+    "task": "registry.purge_access_log",
+    "schedule": crontab(hour=3, minute=15),
+}
+# --- end of security (issue 13) --------------------------------------------------------------

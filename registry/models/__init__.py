@@ -1,4 +1,5 @@
 from registry.models.api_tokens import ApiToken, TokenScope
+from registry.models.audit import AccessAction, AccessEvent, AccessLogIsAppendOnly
 from registry.models.choices import *  # noqa: F403 - the choices are part of the model API
 from registry.models.fractures import Fracture
 from registry.models.idempotency import IdempotencyKey
@@ -9,6 +10,9 @@ from registry.models.visits import ODI_FIELDS, FollowUpVisit, RadiographicMeasur
 
 __all__ = [
     "ODI_FIELDS",
+    "AccessAction",
+    "AccessEvent",
+    "AccessLogIsAppendOnly",
     "AdverseEvent",
     "ApiToken",
     "FollowUpVisit",

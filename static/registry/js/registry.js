@@ -68,3 +68,16 @@
     }
   });
 })();
+
+/* Behaviour that would otherwise sit inline in templates, which the Content-Security-Policy
+ * forbids: `data-autosubmit` submits its form on change; `data-width-percent` sets a width
+ * (progress bars) through the CSSOM, which the policy allows, not through a style attribute. */
+(function () {
+  "use strict";
+  document.querySelectorAll("[data-autosubmit]").forEach(function (input) {
+    input.addEventListener("change", function () { if (input.form) { input.form.submit(); } });
+  });
+  document.querySelectorAll("[data-width-percent]").forEach(function (element) {
+    element.style.width = element.dataset.widthPercent + "%";
+  });
+})();

@@ -1,0 +1,96 @@
+"""Every URL pattern x every actor answers what registry.permission_matrix says.
+
+The whole URL configuration is walked: a route without a row fails, a row whose route is gone
+fails, and the README's table must be the one the module renders."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import override_settings
+from django.urls import reverse
+
+from registry.permission_matrix import (
+    ACTORS,
+    ADMIN,
+    ADMIN_EXPECT,
+    ADMIN_LOGIN,
+    ADMIN_PREFIX,
+    LOGIN,
+    PENDING_PREFIXES,
+    render_markdown,
+    rows_by_key,
+)
+from tests.security.matrix_world import build_world, client_for, url_for, walk
+
+pytestmark = pytest.mark.django_db
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def observed(response) -> int | str:
+    location = response.get("Location", "") if response.status_code == 302 else ""
+    if location.startswith(reverse("admin:login")):
+        return ADMIN_LOGIN
+    if location.startswith(reverse(settings.LOGIN_URL)):
+        return LOGIN
+    return response.status_code
+
+
+def matches(expected, got, response) -> bool:
+    if expected == ADMIN:
+        return got not in (LOGIN, ADMIN_LOGIN) and response.status_code < 500
+    return expected == got
+
+
+def routes():
+    return list(walk())
+
+
+def test_every_route_has_a_row_and_every_row_a_route():
+    table = rows_by_key()
+    present = {route for route, _, _ in routes()}
+    unlisted = sorted(
+        route
+        for route in present
+        if not route.startswith((ADMIN_PREFIX, *PENDING_PREFIXES))
+        and not any(key[1] == route for key in table)
+    )
+    assert not unlisted, f"URL patterns without a row in registry/permission_matrix.py: {unlisted}"
+    stale = sorted(key for key in table if key[1] not in present)
+    assert not stale, f"rows for routes that no longer exist: {stale}"
+
+
+def test_the_readme_shows_the_current_matrix():
+    assert render_markdown() in README.read_text(), (
+        "README.md's permission matrix is out of date: python manage.py permission_matrix --write"
+    )
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@override_settings(EMAIL_CONFIGURED=False)
+def test_each_route_answers_the_actor_as_the_matrix_says(actor):
+    world = build_world()
+    table = rows_by_key()
+    wrong, seen = [], {}
+    for route, name, pattern in routes():
+        listed = any(key[1] == route for key in table)
+        if route.startswith(PENDING_PREFIXES) and not listed:
+            continue
+        url = url_for(world, route, name, pattern)
+        if url is None:
+            continue
+        checks = [(m, row.expect[actor]) for (m, r), row in table.items() if r == route]
+        if not checks and route.startswith(ADMIN_PREFIX):
+            checks = [("GET", ADMIN_EXPECT[actor])]
+        for method, expected in checks:
+            client = client_for(world, actor)  # fresh: a sign-out must not leak into the next
+            response = getattr(client, method.lower())(url)
+            got = observed(response)
+            seen[(method, route)] = got
+            if not matches(expected, got, response):
+                wrong.append(f"{method} /{route} as {actor}: expected {expected}, got {got}")
+    if os.environ.get("MATRIX_DISCOVER"):
+        for key, got in sorted(seen.items()):
+            print(f"DISCOVER {actor} {key[0]} {key[1]} {got}")
+    assert not wrong, "\n".join(wrong)
