@@ -216,7 +216,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {},
+    # Several models have a `status`: name each choice set so the schema's enums are stable.
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "outcomes.models.RunStatus",
+        "ExportStatusEnum": "outcomes.exports.models.ExportStatus",
+        "FindingStatusEnum": "outcomes.quality.models.FindingStatus",
+    },
     "SCHEMA_PATH_PREFIX": "/api/v1/",
 }
 # The throttle's counters live in this cache: set CACHE_REDIS_URL so that every gunicorn

@@ -52,7 +52,7 @@ class FindingSerializer(serializers.ModelSerializer):
         return self._links(finding)["edit"]
 
 
-class RunSerializer(serializers.ModelSerializer):
+class QualityRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = QualityRun
         fields = [
@@ -69,7 +69,7 @@ class RunSerializer(serializers.ModelSerializer):
         ]
 
 
-class RunRequestSerializer(serializers.Serializer):
+class QualityRunRequestSerializer(serializers.Serializer):
     site = serializers.CharField(required=False, allow_blank=True)
 
 

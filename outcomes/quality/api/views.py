@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
 from rest_framework.request import Request
@@ -18,16 +20,18 @@ from rest_framework.views import APIView
 from outcomes.quality import presenters, selectors, services
 from outcomes.quality.api.serializers import (
     FindingSerializer,
+    QualityRunRequestSerializer,
+    QualityRunSerializer,
     ReviewSerializer,
     RuleSerializer,
-    RunRequestSerializer,
-    RunSerializer,
 )
 from outcomes.quality.forms import FindingFilterForm
 from outcomes.quality.models import QualityRun
 from outcomes.quality.rules import CATEGORIES, RULES
 from outcomes.selectors import scope_for
 from registry.models import Site
+
+_SITE = OpenApiParameter("site", str, description="A site code: one site instead of all")
 
 
 def _site(request: Request, code: str | None) -> Site | None:
@@ -60,6 +64,7 @@ class QualitySummaryView(APIView):
     """Per site: the latest check, completeness per timepoint, PROM completion, open
     findings per rule; `?site=<code>` for one site."""
 
+    @extend_schema(parameters=[_SITE], responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         site = _site(request, request.query_params.get("site"))
         data = selectors.overview(user=request.user, site=site)
@@ -95,12 +100,13 @@ class QualitySummaryView(APIView):
                 "categories": CATEGORIES,
                 "rules": _rules(),
                 "sites": sites,
-                "active_runs": RunSerializer(data.active_runs, many=True).data,
+                "active_runs": QualityRunSerializer(data.active_runs, many=True).data,
             }
         )
 
 
 class CompletenessView(APIView):
+    @extend_schema(parameters=[_SITE], responses={200: OpenApiTypes.OBJECT})
     def get(self, request: Request) -> Response:
         site = _site(request, request.query_params.get("site"))
         data = selectors.overview(user=request.user, site=site)
@@ -130,8 +136,14 @@ class FindingListView(generics.ListAPIView):
 class RunCreateView(APIView):
     """POST: queue a check of one site (`{"site": code}`) or of all the user's sites."""
 
+    serializer_class = QualityRunRequestSerializer
+
+    @extend_schema(
+        request=QualityRunRequestSerializer,
+        responses={200: QualityRunSerializer, 202: QualityRunSerializer},
+    )
     def post(self, request: Request) -> Response:
-        body = RunRequestSerializer(data=request.data)
+        body = QualityRunRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         site = _site(request, body.validated_data.get("site"))
         try:
@@ -139,21 +151,27 @@ class RunCreateView(APIView):
         except DjangoPermissionDenied as error:
             raise PermissionDenied(str(error)) from None
         code = status.HTTP_202_ACCEPTED if asked.created else status.HTTP_200_OK
-        return Response(RunSerializer(asked.run).data, status=code)
+        return Response(QualityRunSerializer(asked.run).data, status=code)
 
 
 class RunDetailView(APIView):
+    serializer_class = QualityRunSerializer
+
+    @extend_schema(responses={200: QualityRunSerializer})
     def get(self, request: Request, pk: int) -> Response:
         run = QualityRun.objects.filter(pk=pk).first()
         if run is None or not scope_for(user=request.user).covers(run.scope_sites):
             raise Http404("No such run.")
-        return Response(RunSerializer(run).data)
+        return Response(QualityRunSerializer(run).data)
 
 
 class FindingReviewView(APIView):
     """POST `{"decision": "verified" | "will_correct", "comment": "..."}`: the page's review,
     attributed to the client's user and kept in history."""
 
+    serializer_class = ReviewSerializer
+
+    @extend_schema(request=ReviewSerializer, responses={201: ReviewSerializer})
     def post(self, request: Request, pk: int) -> Response:
         finding = selectors.finding_visible(user=request.user, pk=pk)
         if finding is None:
