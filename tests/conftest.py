@@ -1,7 +1,9 @@
+import importlib
+
 import pytest
 from django.test import override_settings
 
-from registry.models import Role
+from registry.models import Role, Technique
 from tests.factories import MembershipFactory, SiteFactory, member
 
 _FAST_HASHER = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
@@ -13,6 +15,25 @@ def _fast_password_hashing():
     _FAST_HASHER.enable()
     yield
     _FAST_HASHER.disable()
+
+
+def add_reference_techniques() -> None:
+    """The rows the techniques data migration writes (idempotent)."""
+    from django.apps import apps
+
+    importlib.import_module("registry.migrations.0002_techniques").add_techniques(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _reference_rows_survive_flushes(request, django_db_blocker):
+    """A transactional or live-server test empties every table when it ends, including the
+    techniques the data migration wrote: every database test starts by putting them back
+    when they are gone, so that tests pass in any order and with any -m selection."""
+    if "_django_db_helper" in request.fixturenames:
+        with django_db_blocker.unblock():
+            if not Technique.objects.exists():
+                add_reference_techniques()
+    yield
 
 
 @pytest.fixture

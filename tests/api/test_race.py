@@ -7,17 +7,19 @@ import threading
 
 import httpx
 import pytest
-from django.db import connection
+from django.conf import settings
 
 from registry.models import Fracture
 from tests.api.cases import make_case
 from tests.api.conftest import token_client
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.skipif(
+    "postgresql" not in settings.DATABASES["default"]["ENGINE"],
+    reason="row locks under concurrent requests: PostgreSQL only",
+)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_puts_with_one_if_match_give_one_200_and_one_412(live_server, site_a, surgeon_a):
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks under concurrent requests: PostgreSQL only")
     fracture = make_case(site_a).level.fracture
     key = token_client(surgeon_a).token_key
     url = f"{live_server.url}/api/v1/fractures/{fracture.pk}/"
