@@ -18,6 +18,8 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
+# A quality run moves through the same states as a statistics run: one set of choices.
+from outcomes.models import ACTIVE_STATUSES, RunStatus
 from registry.models import Patient, Site
 
 
@@ -39,16 +41,6 @@ class FindingStatus(models.TextChoices):
 class Decision(models.TextChoices):
     VERIFIED = FindingStatus.VERIFIED.value, FindingStatus.VERIFIED.label
     WILL_CORRECT = FindingStatus.WILL_CORRECT.value, FindingStatus.WILL_CORRECT.label
-
-
-class RunStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
-
-
-ACTIVE_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING)
 
 
 class RunTrigger(models.TextChoices):
