@@ -100,3 +100,12 @@ def p_in_words(test: str, p: float | None) -> str:
 
 def scaled(value: float | None, factor: float) -> float | None:
     return None if value is None else value * factor
+
+
+def count_text(value: int | None, mask: str) -> int | str:
+    """A count as a table or hover shows it: a withheld one (None) as its mask, "<5"."""
+    return mask if value is None else value
+
+
+def blank(value: Any) -> Any:
+    return "" if value is None else value
