@@ -19,7 +19,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.urls import reverse
@@ -34,6 +34,7 @@ from outcomes.suppression import minimum_cell_count
 from outcomes.version import software_version
 
 RETRY_FAILED_AFTER = timedelta(minutes=10)
+DATED_LOOKBACK_DAYS = 31  # an "as of today" page shows a run as of one of these last days
 CACHED_RESULTS = 24  # parsed results (and their suppressed copies) kept per process
 
 
@@ -88,6 +89,7 @@ class Source:
     stale: bool = False
     requested: bool = False
     linkable: bool = False  # the viewer may open the run's own page
+    dated: bool = False  # asks for the data as of today (the as_of default)
 
     @property
     def result(self) -> Mapping[str, Any] | None:
@@ -147,12 +149,22 @@ class Source:
 
 def _runs(source: Source):
     spec = get_analysis(source.analysis)
+    # A page asks "as of today" (the default): at midnight that is a new request, and
+    # until it is computed the last days' run is the one shown (stale, see `is_stale`).
+    source.dated = "as_of" in spec.parameters and not source.parameters.get("as_of")
     source.parameters = spec.normalise(source.parameters)
+    hashes = [parameters_hash(source.parameters)]
+    if source.dated:
+        today = date.fromisoformat(source.parameters["as_of"])
+        hashes += [
+            parameters_hash({**source.parameters, "as_of": (today - timedelta(days)).isoformat()})
+            for days in range(1, DATED_LOOKBACK_DAYS + 1)
+        ]
     return StatisticsRun.objects.filter(
         cohort=source.cohort,
         cohort_hash=source.cohort.definition_hash,
         analysis=spec.name,
-        parameters_hash=parameters_hash(source.parameters),
+        parameters_hash__in=hashes,
         scope_key=source.scope.key,
     )
 
@@ -161,8 +173,14 @@ def stamps() -> dict[int, datetime]:
     return dict(SiteDataStamp.objects.values_list("site_id", "changed_at"))
 
 
-def is_stale(run: StatisticsRun, changed: Mapping[int, datetime]) -> bool:
+def is_stale(
+    run: StatisticsRun, changed: Mapping[int, datetime], *, as_of: date | None = None
+) -> bool:
+    """Stale: other software, a site of its scope changed since it read its data, or
+    (`as_of`: the page wants the data as of that day) an earlier as-of date."""
     if run.software_version != software_version():
+        return True
+    if as_of is not None and run.as_of is not None and run.as_of < as_of:
         return True
     read_at = max(t for t in (run.started_at, run.checked_at, run.created_at) if t is not None)
     return any(changed.get(site, read_at) > read_at for site in run.scope_sites)
@@ -190,7 +208,8 @@ def load(
     elif latest is not None and latest.status == RunStatus.FAILED:
         source.failed = latest
     if source.run is not None:
-        source.stale = is_stale(source.run, changed)
+        wanted_as_of = date.fromisoformat(source.parameters["as_of"]) if source.dated else None
+        source.stale = is_stale(source.run, changed, as_of=wanted_as_of)
         source.linkable = viewer_scope.covers(source.run.scope_sites)
     wanted = source.run is None or source.stale
     retry_failed = source.failed is None or (

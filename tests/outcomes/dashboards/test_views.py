@@ -475,3 +475,30 @@ def test_a_registry_wide_mean_of_3_patients_reaches_no_page(
         r"<li>Registry-wide means withheld \(small cells, n &lt;5\): ([^<]*)</li>", html
     )
     assert notes and all("PVP at 12 weeks" in note for note in notes)
+
+
+def test_yesterdays_run_is_shown_stale_and_recomputed_as_of_today(
+    client, world, coordinator, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from outcomes.analyses import parameters_hash
+
+    signed_in(client, coordinator)
+    visit(client, url("benchmarking"), django_capture_on_commit_callbacks)
+    run = StatisticsRun.objects.get(analysis="benchmarking")
+    today = timezone.localdate()
+    assert run.as_of == today
+    yesterday = today - timedelta(days=1)
+    run.parameters = {**run.parameters, "as_of": yesterday.isoformat()}
+    run.parameters_hash = parameters_hash(run.parameters)
+    run.as_of = yesterday
+    run.save(update_fields=["parameters", "parameters_hash", "as_of"])
+    cache.clear()
+    with mock.patch(DASHBOARD) as delay, django_capture_on_commit_callbacks(execute=True):
+        response = client.get(url("benchmarking"))
+    assert figures_of(response)  # the last run is still drawn
+    assert b"stale" in response.content and b"Recomputing" in response.content
+    [call] = delay.call_args_list
+    assert call.kwargs["kwargs"]["parameters"]["as_of"] == today.isoformat()
+    assert f"data as of {yesterday.isoformat()}" in response.content.decode()
