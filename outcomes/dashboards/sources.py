@@ -20,6 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from django.urls import reverse
@@ -90,6 +91,7 @@ class Source:
     requested: bool = False
     linkable: bool = False  # the viewer may open the run's own page
     dated: bool = False  # asks for the data as of today (the as_of default)
+    stamp: str = ""  # its stamp as the page prints it under every chart drawn from it
 
     @property
     def result(self) -> Mapping[str, Any] | None:
@@ -124,7 +126,7 @@ class Source:
     def progress(self) -> int:
         return self.pending.progress if self.pending is not None else 0
 
-    @property
+    @cached_property
     def run_url(self) -> str:
         if self.run is None or not self.linkable:
             return ""

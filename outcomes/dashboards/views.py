@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.cache import cache_control
@@ -183,6 +184,9 @@ def page(request: HttpRequest, page: str) -> HttpResponse:
     spec = _spec(page)
     board = _page_board(request, spec)
     panels, message = _panels(board, spec)
+    for source in board.sources:
+        # once per source, not once per chart it stamps (a tenth of the page's rendering)
+        source.stamp = render_to_string("outcomes/dashboards/_stamp.html", {"source": source})
     context = {
         **_common(request, board, spec.slug),
         "spec": spec,
