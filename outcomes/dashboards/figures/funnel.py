@@ -106,7 +106,7 @@ def funnel_plot(funnel: Funnel) -> Chart:
         title,
         x=f"Denominator n ({funnel.unit}s)"
         if not funnel.unit.endswith("closed")
-        else f"Denominator n (patients whose 1-year window had closed{as_of})",
+        else f"n (patients whose 1-year window had closed{as_of})",
         y=f"{funnel.label} (%)",
     )
     notes = [
