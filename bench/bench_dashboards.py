@@ -161,6 +161,8 @@ def main() -> int:
         f"\nTargets: server time < {TARGET_MS:.0f} ms from stored results; page weight "
         f"(HTML as sent + CSS/JS as served, plotly.min.js excepted) < {TARGET_KB:.0f} KB."
     )
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"Load average (1, 5, 15 min) at the end: {load} on {os.cpu_count()} CPUs.")
     return 0 if all(row.passed for row in rows) else 1
 
 

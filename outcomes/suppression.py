@@ -33,12 +33,14 @@ than pass anything through unsuppressed.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.conf import settings
 
 DEFAULT_K = 5
+_HEADER_N = re.compile(r"\(n = (\d+)\)")
 
 
 def minimum_cell_count() -> int:
@@ -227,13 +229,20 @@ class _Suppressor:
         """Table 1 / Table 2 rows: counts by column; Table 1's categorical blocks (and their
         missing row) are grids whose Overall column and group sizes are shown."""
         columns = [c for c in table["columns"] if c not in ("SMD", "P-value", "Test", "Missing")]
+        self.headers(table, columns)
         blocks: dict[str, list[dict]] = {}
+        small: dict[str, list[str]] = {}  # per variable: columns whose summary n is withheld
         for row in table["rows"]:
             values = row.get("values") or {}
+            variable = row.get("variable_code") or row["variable"]
             if any("count" in (values.get(c) or {}) for c in columns):
-                blocks.setdefault(row.get("variable_code") or row["variable"], []).append(row)
+                blocks.setdefault(variable, []).append(row)
+            elif values and not any("n" in (values.get(c) or {}) for c in columns):
+                # a row without its own n (the range under a mean): its summary row's cells
+                for column in small.get(variable, []):
+                    self.summary_cell(row, column, count=False)
             else:
-                self.table_row(row, columns)
+                small[variable] = self.table_row(row, columns)
         for rows in blocks.values():
             counts = [[(row["values"].get(c) or {}).get("count") for c in columns] for row in rows]
             cells = self.grid(counts)
@@ -257,21 +266,42 @@ class _Suppressor:
         row["cells"][column] = self.text
         row.setdefault("withheld", []).append(column)
 
-    def table_row(self, row: dict, columns: list[str]) -> None:
-        """A row of summaries (Table 1 continuous, Table 2): a small n withholds its cells."""
+    def headers(self, table: dict, columns: list[str]) -> None:
+        """Group sizes printed in the headers ("PVP (n = 3)"): a line whose total (the
+        Overall column) is shown."""
+        sizes = {}
+        for column in columns:
+            match = _HEADER_N.search(str(table.get("headers", {}).get(column, "")))
+            if match and column != "Overall":
+                sizes[column] = int(match.group(1))
+        names = list(sizes)
+        counts = [sizes[c] for c in names]
+        withheld = self.complement(counts, {i for i, n in enumerate(counts) if self.small(n)})
+        for i in withheld:
+            header = table["headers"][names[i]]
+            table["headers"][names[i]] = _HEADER_N.sub(f"(n {self.text})", header)
+            self.count += 1
+
+    def summary_cell(self, row: dict, column: str, *, count: bool = True) -> None:
+        numbers = row["values"].get(column) or {}
+        self.count += count
+        for key in list(numbers):
+            numbers[key] = None
+        row["cells"][column] = self.text
+        row.setdefault("withheld", []).append(column)
+
+    def table_row(self, row: dict, columns: list[str]) -> list[str]:
+        """A row of summaries (Table 1 continuous, Table 2): a small n withholds its cells.
+        Returns the columns withheld."""
         small = [c for c in columns if self.small((row.get("values", {}).get(c) or {}).get("n"))]
         for column in small:
-            numbers = row["values"][column]
-            self.count += 1
-            for key in list(numbers):
-                numbers[key] = None
-            row["cells"][column] = self.text
-            row.setdefault("withheld", []).append(column)
+            self.summary_cell(row, column)
         if self.small(row.get("n")):
             self.withhold(row, "n", "p", "twin_p")
             for column in row["cells"]:
                 if column != "Missing":
                     row["cells"][column] = self.text
+        return small
 
 
 def _rates(s: _Suppressor, body: dict) -> None:
@@ -317,13 +347,26 @@ def _trends(s: _Suppressor, body: dict) -> None:
 
 def _benchmarking(s: _Suppressor, body: dict) -> None:
     for measure in body.get("measures", []):
-        for unit in [measure.get("registry") or {}, *measure.get("units", [])]:
+        units = measure.get("units", [])
+        for unit in [measure.get("registry") or {}, *units]:
             events, n = unit.get("events"), unit.get("n")
             non_events = None if events is None or n is None else n - events
             if s.small(n) or s.small(events) or s.small(non_events):
                 s.withhold(unit, "events", "rate")
                 if s.small(n):
                     s.withhold(unit, "n")
+        # Complementary: the sites add up to the registry line, a site's surgeons to the
+        # site: a line with one withheld point gets a second.
+        lines: dict[tuple, list[dict]] = {}
+        for unit in units:
+            line = ("site",) if unit.get("level") == "site" else ("surgeon", unit.get("site_id"))
+            lines.setdefault(line, []).append(unit)
+        for line_units in lines.values():
+            for key, keys in (("n", ("n", "events", "rate")), ("events", ("events", "rate"))):
+                cells = [u.get(key) for u in line_units]
+                withheld = {i for i, u in enumerate(line_units) if key in (u.get("withheld") or ())}
+                for i in s.complement(cells, withheld) - withheld:
+                    s.withhold(line_units[i], *keys)
 
 
 def _standard_report(s: _Suppressor, body: dict) -> None:

@@ -180,6 +180,7 @@ ANALYSES: dict[str, Analysis] = {
             compute=benchmarking,
             reads=("visit_pivot", "cases", "case_facts"),
             present=dashboards_presenter.present_benchmarking,
+            parameters={"as_of": FOLLOWUP_PARAMETERS["as_of"]},
         ),
     )
 }

@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.utils import timezone
 from scipy.stats import binom
 
 from outcomes.analyses.base import Progress
@@ -108,7 +107,9 @@ def one_year_closed(dates: pd.Series, as_of: date) -> np.ndarray:
 
 
 def benchmarking(data: CohortData, parameters: dict[str, Any], progress: Progress) -> dict:
-    as_of = timezone.localdate()
+    # The run's as-of date (a parameter, stored on the run), never the day it is read:
+    # which 1-year windows have closed is a fact of the run, not of the clock.
+    as_of = date.fromisoformat(parameters["as_of"])
     cases = data.cases.set_index("unit_id")
     facts = data.case_facts.reindex(cases.index)
     keys = facts[["site_id", "surgeon_id"]]

@@ -1,9 +1,10 @@
 """What each dashboard page shows: which sources it reads and which charts it builds.
 
 A page is a list of `Panel`s (a heading and its charts), each chart built by one builder
-from records the adapter (`results`) read out of a stored result. Registry-wide records
-go through small-cell suppression (`cells`) or the viewer's benchmarking rules
-(`Viewer.label_funnel`) before a builder sees them.
+from records the adapter (`results`) read out of a stored result. Every result is read
+through `Source.shown` (`results.shown`): one that includes patients outside the viewer's
+sites is small-cell suppressed before any record is read from it; benchmarking points then
+get the viewer's naming rules (`Viewer.label_funnel`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from outcomes.dashboards import cells, figures, results
+from outcomes.dashboards import figures, results
 from outcomes.dashboards.figures import Chart
 from outcomes.dashboards.sources import Source
 from outcomes.dashboards.viewer import Viewer
@@ -44,20 +45,22 @@ def _stamp(charts: list[Chart], source: Source, reference: Source | None = None)
     return charts
 
 
-def _reference_series(source: Source | None) -> dict[str, results.OutcomeSeries]:
-    if source is None or source.result is None:
-        return {}
-    series = results.outcome_series(source.result)
-    for item in series:
-        cells.withhold_estimates(item.values)
-        cells.withhold_estimates(item.changes)
-    return {item.key: item for item in series}
+def _shown(source: Source | None, viewer: Viewer):
+    """The source's result as the viewer may see it (None: no stored result)."""
+    if source is None or source.run is None:
+        return None
+    return source.shown(viewer.scope.site_ids)
+
+
+def _reference_series(source: Source | None, viewer: Viewer) -> dict[str, results.OutcomeSeries]:
+    shown = _shown(source, viewer)
+    return {} if shown is None else {item.key: item for item in results.outcome_series(shown)}
 
 
 def outcomes_page(own: Source, reference: Source | None, viewer: Viewer, colours) -> list[Panel]:
-    refs = _reference_series(reference)
+    refs = _reference_series(reference, viewer)
     panels = []
-    for series in results.outcome_series(own.result):
+    for series in results.outcome_series(_shown(own, viewer)):
         ref = refs.get(series.key)
         charts = [
             figures.outcome_by_technique(series, colours, ref),
@@ -68,7 +71,7 @@ def outcomes_page(own: Source, reference: Source | None, viewer: Viewer, colours
 
 
 def complications_page(own: Source, reference: Source | None, viewer: Viewer, colours):
-    data = results.complications(own.result)
+    data = results.complications(_shown(own, viewer))
     charts = [
         figures.leakage_rates(data.leakage, colours, data.techniques),
         figures.leakage_types(data.leakage_types),
@@ -76,10 +79,9 @@ def complications_page(own: Source, reference: Source | None, viewer: Viewer, co
         figures.device_rupture(data.device_rupture, colours),
     ]
     panels = [Panel("Complications by technique", _stamp(charts, own))]
-    if reference is not None and reference.result is not None:
-        ref = results.complications(reference.result)
-        for rate_set in ref.leakage:
-            cells.withhold_estimates(rate_set.rates)
+    shown = _shown(reference, viewer)
+    if shown is not None:
+        ref = results.complications(shown)
         chart = figures.leakage_rates(ref.leakage, colours, ref.techniques)
         chart.key, chart.title = "leakage-registry", "Registry-wide reference: cement leakage"
         chart.figure = chart.figure and {
@@ -97,21 +99,19 @@ def complications_page(own: Source, reference: Source | None, viewer: Viewer, co
 
 
 def trends_page(own: Source, reference: Source | None, viewer: Viewer, colours) -> list[Panel]:
-    refs = {}
-    if reference is not None and reference.result is not None:
-        for item in results.trends(reference.result):
-            cells.withhold_estimates(item.points)
-            refs[item.key] = item
+    shown = _shown(reference, viewer)
+    refs = {} if shown is None else {item.key: item for item in results.trends(shown)}
     charts = [
         figures.trend(series, colours, refs.get(series.key))
-        for series in results.trends(own.result)
+        for series in results.trends(_shown(own, viewer))
     ]
     return [Panel("By quarter of the procedure date", _stamp(charts, own, reference))]
 
 
 def benchmarking_page(own: Source, reference: Source | None, viewer: Viewer, colours):
     charts = [
-        figures.funnel_plot(viewer.label_funnel(funnel)) for funnel in results.funnels(own.result)
+        figures.funnel_plot(viewer.label_funnel(funnel))
+        for funnel in results.funnels(_shown(own, viewer))
     ]
     return [Panel("Funnel plots", _stamp(charts, own))]
 

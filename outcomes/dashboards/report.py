@@ -45,8 +45,21 @@ def _roman(number: int) -> str:
     return out
 
 
-def publication_table(table: Mapping[str, Any], number: int) -> PublicationTable:
-    """From a stored `outcomes.statistics.Table` dict."""
+def suppression_note(suppression: Mapping[str, Any]) -> str:
+    k = int(suppression["k"])
+    return (
+        f"Small cells suppressed (the registry's rule for publication tables): counts of 1 "
+        f"to {k - 1} are shown as {suppression.get('text') or f'<{k}'}, and so is a second "
+        "cell of the same row or column where a total would give one back; their "
+        "percentages, summaries and tests are withheld too."
+    )
+
+
+def publication_table(
+    table: Mapping[str, Any], number: int, suppression: Mapping[str, Any] | None = None
+) -> PublicationTable:
+    """From a stored `outcomes.statistics.Table` dict; `suppression` is the stamp of the
+    suppressed result it comes from (`outcomes.suppression.suppress`), said in a footnote."""
     rows = table["rows"]
     strata = any(row.get("stratum") is not None for row in rows)
     columns = [c for c in table["columns"] if c not in _DROPPED]
@@ -83,6 +96,8 @@ def publication_table(table: Mapping[str, Any], number: int) -> PublicationTable
         out.footnotes.append(f"* Statistically significant (p ≤ {SIGNIFICANT}).")
     out.footnotes += [note for note in table.get("footnotes", []) if note]
     out.footnotes += [f"{row['variable']}: {row['note']}" for row in rows if row.get("note")]
+    if suppression is not None:
+        out.footnotes.append(suppression_note(suppression))
     return out
 
 

@@ -6,15 +6,19 @@ is adapted in this module. What comes out are small records with plain numbers; 
 figure builders never look inside a result.
 
 Where a result includes patients outside the viewer's sites (the registry-wide
-reference, other sites' benchmark points) the records are passed through
-`outcomes.dashboards.cells` for small-cell suppression before anything is drawn.
+reference, other sites' benchmark points) it goes through the one suppression function,
+`outcomes.suppression.suppress`, in `shown` below, before any record is read from it: a
+withheld value is `null` there and `withheld` (with the "<5" text as `mask`) in the
+records, and the figure builders draw nothing of it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from outcomes.suppression import suppress
 
 TIMEPOINT_LABELS = {"baseline": "Baseline", "2w": "2 weeks", "12w": "12 weeks", "1y": "1 year"}
 TEST_LABELS = {
@@ -28,6 +32,53 @@ TEST_LABELS = {
     "fisher_exact": "Fisher's exact test",
     "logistic_regression": "logistic regression",
 }
+
+
+def shown(
+    result: Mapping[str, Any],
+    *,
+    registry_wide: bool,
+    visible_sites: Collection[int] = (),
+    k: int | None = None,
+) -> Mapping[str, Any]:
+    """What a viewer may see of a stored result: itself when it holds only patients of
+    the viewer's sites; else small-cell suppressed. A benchmarking result keeps the
+    points of the viewer's own (visible) sites as they are; the registry line and the
+    other sites' points are suppressed together, so that (with the registry total and
+    the viewer's points shown) no withheld point can be recovered by subtraction."""
+    if not registry_wide:
+        return result
+    if result["analysis"] != "benchmarking":
+        return suppress(dict(result), k=k)
+    visible = set(visible_sites)
+    measures = result["body"]["measures"]
+
+    def others(units: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+        # other sites' surgeons are never shown (see Viewer.label_funnel)
+        return [u for u in units if u["site_id"] not in visible and u["level"] == "site"]
+
+    body = {**result["body"], "measures": [{**m, "units": others(m["units"])} for m in measures]}
+    outside = {**result, "body": body}
+    out = suppress(outside, analysis="benchmarking", k=k)
+    for measure, original in zip(out["body"]["measures"], measures, strict=True):
+        measure["units"] = [u for u in original["units"] if u["site_id"] in visible] + measure[
+            "units"
+        ]
+    return out
+
+
+def mask_of(result: Mapping[str, Any]) -> str:
+    """How a withheld cell reads ("<5"), from the result's suppression stamp."""
+    return (result.get("suppression") or {}).get("text") or ""
+
+
+def _count(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _withheld(holder: Mapping[str, Any], *keys: str) -> bool:
+    listed = holder.get("withheld") or ()
+    return any(key in listed for key in keys)
 
 
 def test_label(code: str | None) -> str:
@@ -44,12 +95,13 @@ class Estimate:
 
     group: str
     x: str  # timepoint, quarter or category
-    n: int
+    n: int | None  # None: withheld
     value: float | None
     low: float | None
     high: float | None
     events: int | None = None  # rates only
     withheld: bool = False
+    mask: str = ""  # how a withheld count reads: "<5"
 
 
 @dataclass
@@ -57,7 +109,9 @@ class Comparison:
     x: str
     test: str
     p: float | None
-    n: int
+    n: int | None  # None: withheld
+    withheld: bool = False
+    mask: str = ""
 
 
 @dataclass
@@ -82,6 +136,7 @@ def outcome_series(result: Mapping[str, Any]) -> list[OutcomeSeries]:
     """Means per technique per timepoint, changes from baseline, and the between-technique
     tests, from a `trajectories` or `standard_report` result."""
     series = []
+    mask = mask_of(result)
     for outcome in _trajectory_body(result)["outcomes"]:
         item = OutcomeSeries(
             key=outcome["key"],
@@ -96,10 +151,12 @@ def outcome_series(result: Mapping[str, Any]) -> list[OutcomeSeries]:
                 Estimate(
                     str(entry["group"]),
                     entry["timepoint"],
-                    int(s["n"]),
+                    _count(s["n"]),
                     s["mean"],
                     s["ci_low"],
                     s["ci_high"],
+                    withheld=_withheld(s, "n", "mean"),
+                    mask=mask,
                 )
             )
         for entry in outcome["changes"]:
@@ -108,16 +165,27 @@ def outcome_series(result: Mapping[str, Any]) -> list[OutcomeSeries]:
                 Estimate(
                     str(entry["group"]),
                     entry["timepoint"],
-                    int(c["n_paired"]),
+                    _count(c["n_paired"]),
                     c["mean_diff"],
                     c["ci_low"],
                     c["ci_high"],
+                    withheld=_withheld(c, "n_paired", "mean_diff"),
+                    mask=mask,
                 )
             )
         for entry in outcome["comparisons"]:
             c = entry["comparison"]
             target = item.between if entry["of"] == "value" else item.between_change
-            target.append(Comparison(entry["timepoint"], c.get("test") or "", c["p"], int(c["n"])))
+            target.append(
+                Comparison(
+                    entry["timepoint"],
+                    c.get("test") or "",
+                    c["p"],
+                    _count(c["n"]),
+                    withheld=_withheld(c, "n", "p", "mean_diff"),
+                    mask=mask,
+                )
+            )
         series.append(item)
     return series
 
@@ -142,6 +210,7 @@ class CountTable:
     groups: list[str]
     categories: list[str]
     counts: list[list[int | None]]  # None: withheld
+    mask: str = ""
 
 
 @dataclass
@@ -153,7 +222,7 @@ class Complications:
     device_rupture: RateSet
 
 
-def _rate_set(item: Mapping[str, Any]) -> RateSet:
+def _rate_set(item: Mapping[str, Any], mask: str = "") -> RateSet:
     rates = []
     for rate in item["rates"]:
         p = rate["proportion"]
@@ -161,11 +230,13 @@ def _rate_set(item: Mapping[str, Any]) -> RateSet:
             Estimate(
                 str(rate["group"]),
                 str(rate["group"]),
-                int(rate["n"]),
+                _count(rate["n"]),
                 p["proportion"],
                 p["ci_low"],
                 p["ci_high"],
-                events=int(rate["events"]),
+                events=_count(rate["events"]),
+                withheld=_withheld(rate, "n", "events"),
+                mask=mask,
             )
         )
     comparison = item.get("comparison") or {}
@@ -181,13 +252,16 @@ def complications(result: Mapping[str, Any]) -> Complications:
     """From a `rates` or `standard_report` result."""
     body = result["body"]
     body = body["rates"] if result["analysis"] == "standard_report" else body
+    mask = mask_of(result)
     techniques = [str(t) for t in body["techniques"]]
-    leakage = [_rate_set(item) for item in body["leakage"] if item["label"].startswith("Cement")]
+    leakage = [
+        _rate_set(item, mask) for item in body["leakage"] if item["label"].startswith("Cement")
+    ]
     types = body["leakage_types"]
     grades = [item for item in body["adverse_events"] if item["label"].startswith(_GRADE_PREFIX)]
-    by_group = {t: [] for t in techniques}
+    by_group: dict[str, list[int | None]] = {t: [] for t in techniques}
     for item in grades:
-        events = {str(r["group"]): int(r["events"]) for r in item["rates"]}
+        events = {str(r["group"]): _count(r["events"]) for r in item["rates"]}
         for technique in techniques:
             by_group[technique].append(events.get(technique, 0))
     clavien = CountTable(
@@ -195,6 +269,7 @@ def complications(result: Mapping[str, Any]) -> Complications:
         techniques,
         [item["label"].removeprefix(_GRADE_PREFIX).split(",")[0] for item in grades],
         [by_group[t] for t in techniques],
+        mask,
     )
     return Complications(
         techniques=techniques,
@@ -203,10 +278,11 @@ def complications(result: Mapping[str, Any]) -> Complications:
             types["label"],
             [str(g) for g in types["row_labels"]],
             [str(c) for c in types["col_labels"]],
-            [[int(n) for n in row] for row in types["observed"]],
+            [[_count(n) for n in row] for row in types["observed"]],
+            mask,
         ),
         clavien_dindo=clavien,
-        device_rupture=_rate_set(body["device_rupture"][0]),
+        device_rupture=_rate_set(body["device_rupture"][0], mask),
     )
 
 
@@ -225,17 +301,20 @@ class TrendSeries:
 
 def trends(result: Mapping[str, Any]) -> list[TrendSeries]:
     body = result["body"]
+    mask = mask_of(result)
     series = []
     for measure in body["measures"]:
         points = [
             Estimate(
                 str(p["technique"]),
                 p["quarter"],
-                int(p["n"]),
+                _count(p["n"]),
                 p["value"],
                 p["ci_low"],
                 p["ci_high"],
-                events=p.get("events"),
+                events=_count(p.get("events")),
+                withheld=_withheld(p, "n", "events", "value"),
+                mask=mask,
             )
             for p in measure["points"]
         ]
@@ -268,6 +347,7 @@ class FunnelUnit:
     name: str = ""  # filled in by the viewer's rules (named, unnamed, "you")
     own: bool = False
     withheld: bool = False
+    mask: str = ""
 
 
 @dataclass
@@ -275,38 +355,47 @@ class Funnel:
     key: str
     label: str
     unit: str
-    events: int
-    n: int
+    events: int | None  # None: withheld
+    n: int | None
     rate: float | None
     limits: dict[str, list[float | None]]
     units: list[FunnelUnit]
     withheld: int = 0
     blocked: str = ""  # why the whole plot is withheld for this viewer
+    as_of: str = ""  # the run's as-of date: which follow-up windows had closed
+    mask: str = ""
 
 
 def funnels(result: Mapping[str, Any]) -> list[Funnel]:
     measures = []
+    mask = mask_of(result)
+    as_of = result.get("as_of") or result["body"].get("as_of") or ""
     for measure in result["body"]["measures"]:
         registry = measure["registry"]
+        withheld = _withheld(registry, "events", "n")
         measures.append(
             Funnel(
                 key=measure["key"],
                 label=measure["label"],
                 unit=measure["unit"],
-                events=int(registry["events"]),
-                n=int(registry["n"]),
-                rate=registry["rate"],
+                events=_count(registry["events"]),
+                n=_count(registry["n"]),
+                rate=None if withheld else registry["rate"],
+                as_of=as_of,
+                mask=mask,
                 limits={key: list(values) for key, values in measure["limits"].items()},
                 units=[
                     FunnelUnit(
                         level=u["level"],
                         site_id=int(u["site_id"]),
                         surgeon_id=u.get("surgeon_id"),
-                        events=int(u["events"]),
-                        n=int(u["n"]),
+                        events=_count(u["events"]),
+                        n=_count(u["n"]),
                         rate=u["rate"],
                         outside95=bool(u["outside95"]),
                         outside998=bool(u["outside998"]),
+                        withheld=_withheld(u, "events", "n", "rate"),
+                        mask=mask,
                     )
                     for u in measure["units"]
                 ],

@@ -5,7 +5,8 @@ Roles come from `registry.permissions`, visibility from `outcomes.selectors.scop
 two already decide. What this adds is the benchmarking etiquette of the issue: a
 coordinator sees the sites they may see named; a surgeon sees their own site and own
 point highlighted and other surgeons unnamed; a site administrator sees the surgeons of
-their site named; other sites are unnamed and small-cell suppressed.
+their site named; other sites are unnamed, and their points arrive small-cell
+suppressed (`results.shown`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 
-from outcomes.dashboards import cells
 from outcomes.dashboards.results import Funnel
 from outcomes.selectors import Scope, scope_for
+from outcomes.suppression import minimum_cell_count
 from registry import permissions
 from registry.models import Role, Site
 
@@ -83,14 +84,14 @@ class Viewer:
             else:
                 unit.name = "Another site"
                 others.append(unit)
-        funnel.withheld = cells.withhold_units(others)
+        funnel.withheld = sum(unit.withheld for unit in others)
         funnel.units = kept + others
         if funnel.withheld == 1:
             # One withheld site and no second to withhold with it: the registry total minus
             # what is shown would give it back, so the plot is not shown at all.
             funnel.blocked = (
                 "Not shown: it would reveal a small cell (fewer than "
-                f"{cells.min_cell_count()} events or non-events) of another site."
+                f"{minimum_cell_count()} events or non-events) of another site."
             )
         return funnel
 

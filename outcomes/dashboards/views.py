@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.text import slugify
 from django.views.decorators.cache import cache_control
@@ -18,13 +19,13 @@ from django.views.decorators.http import require_GET
 
 from outcomes import services
 from outcomes.dashboards import report, results
-from outcomes.dashboards.cells import min_cell_count
 from outcomes.dashboards.filters import DashboardFilters
 from outcomes.dashboards.pages import PAGES, PageSpec, Panel, build
 from outcomes.dashboards.palette import technique_colours
 from outcomes.dashboards.plotly_css import plotly_css
 from outcomes.dashboards.sources import Source, load, stamps
 from outcomes.dashboards.viewer import Viewer
+from outcomes.suppression import minimum_cell_count
 from registry import permissions
 from registry.models import Technique
 
@@ -59,7 +60,6 @@ def _board(
     *,
     registry_only: bool = False,
     reference: bool = False,
-    with_result: bool = True,
     ask: bool = True,
 ) -> Board:
     user = request.user
@@ -83,7 +83,6 @@ def _board(
             user=user,
             changed=changed,
             viewer_scope=viewer.scope,
-            with_result=with_result,
             ask=ask,
         )
 
@@ -130,9 +129,11 @@ def _panels(board: Board, spec: PageSpec) -> tuple[list[Panel], str]:
     n = results.n_patients(own.result)
     if n == 0:
         return [], "No patient matches these filters yet: widen the filters or pick another cohort."
-    if n < min_cell_count():
+    if n < minimum_cell_count():
+        # A registry-wide count this small is itself a small cell: not printed.
+        count = f"Fewer than {minimum_cell_count()}" if own.registry_wide else f"Only {n}"
         return [], (
-            f"Only {n} patient(s) match these filters: too few for figures. Widen the filters "
+            f"{count} patient(s) match these filters: too few for figures. Widen the filters "
             "or pick another cohort."
         )
     reference = board.sources[1] if len(board.sources) > 1 else None
@@ -183,6 +184,9 @@ def page(request: HttpRequest, page: str) -> HttpResponse:
     spec = _spec(page)
     board = _page_board(request, spec)
     panels, message = _panels(board, spec)
+    for source in board.sources:
+        # once per source, not once per chart it stamps (a tenth of the page's rendering)
+        source.stamp = render_to_string("outcomes/dashboards/_stamp.html", {"source": source})
     context = {
         **_common(request, board, spec.slug),
         "spec": spec,
@@ -197,9 +201,9 @@ def page(request: HttpRequest, page: str) -> HttpResponse:
 def status(request: HttpRequest, page: str) -> JsonResponse:
     """Polled while recomputing: never queues, never reads a result."""
     if page == REPORT:
-        board = _report_board(request, with_result=False, ask=False)
+        board = _report_board(request, ask=False)
     else:
-        board = _page_board(request, _spec(page), with_result=False, ask=False)
+        board = _page_board(request, _spec(page), ask=False)
     return JsonResponse(board.status())
 
 
@@ -228,13 +232,17 @@ def _report_board(request: HttpRequest, **kwargs) -> Board:
 
 
 def _report_tables(board: Board) -> list[report.PublicationTable]:
+    """Publication tables suppress small cells by default (the house rule), in every
+    format: what is printed or downloaded is the suppressed result."""
     tables = []
     summary, prepost = board.sources if len(board.sources) == 2 else (None, None)
-    if summary is not None and summary.result is not None:
-        tables.append(report.publication_table(results.table1(summary.result), 1))
-    if prepost is not None and prepost.result is not None:
-        for _technique, table in results.table2(prepost.result):
-            tables.append(report.publication_table(table, len(tables) + 1))
+    if summary is not None and summary.run is not None:
+        shown = summary.shown(suppressed=True)
+        tables.append(report.publication_table(results.table1(shown), 1, shown["suppression"]))
+    if prepost is not None and prepost.run is not None:
+        shown = prepost.shown(suppressed=True)
+        for _technique, table in results.table2(shown):
+            tables.append(report.publication_table(table, len(tables) + 1, shown["suppression"]))
     return tables
 
 
@@ -254,7 +262,7 @@ def cohort_report(request: HttpRequest, fmt: str = "html") -> HttpResponse:
     message = ""
     if n == 0:
         message = "No patient matches these filters yet: widen the filters or pick another cohort."
-    elif n is not None and n < min_cell_count():
+    elif n is not None and n < minimum_cell_count():
         message = f"Only {n} patient(s) match these filters: too few for a report."
     if fmt == "html":
         context = {

@@ -133,3 +133,56 @@ def test_small_technique_counts_in_the_cohort_are_withheld_with_a_partner():
     shown = suppress(result)
     counts = dict(shown["cohort"]["techniques"])
     assert counts["PVP"] is None and counts["VBS"] is None and counts["PKP"] == 40
+
+
+def test_small_group_sizes_in_table_headers_are_withheld_with_a_partner():
+    frame = pd.DataFrame(
+        {"group": ["PKP"] * 9 + ["PVP"] * 3 + ["VBS"] * 20, "age": [70.0 + i for i in range(32)]}
+    )
+    table = baseline_table(
+        frame, [Variable("age", "Age", "continuous")], groups=["PKP", "PVP", "VBS"]
+    )
+    result = {"analysis": "table1", "cohort": {}, "body": {"table": table.to_dict(), "text": ""}}
+    shown = suppress(result, analysis="table1")["body"]["table"]
+    assert shown["headers"]["PVP"] == "PVP (n <5)"
+    # Overall (n = 32) is shown: PKP's 9 would give PVP's 3 back, so it goes too
+    assert shown["headers"]["PKP"] == "PKP (n <5)" and shown["headers"]["VBS"] == "VBS (n = 20)"
+    rows = [r for r in shown["rows"] if r["variable_code"] == "age" and r["level"] != "missing"]
+    assert rows and all(r["cells"]["PVP"] == "<5" for r in rows)  # the range row too
+    assert all(v is None for r in rows for v in r["values"]["PVP"].values())
+    text = json.dumps(shown)
+    assert "(n = 3)" not in text and "(n = 9)" not in text
+
+
+def unit(level, site, events, n, surgeon=None):
+    return {
+        "level": level,
+        "site_id": site,
+        "surgeon_id": surgeon,
+        "events": events,
+        "n": n,
+        "rate": events / n,
+        "outside95": False,
+        "outside998": False,
+    }
+
+
+def test_benchmarking_units_add_up_to_the_registry_and_a_second_is_withheld():
+    units = [unit("site", 1, 3, 611), unit("site", 2, 379, 1999), unit("site", 3, 618, 2390)]
+    units += [unit("surgeon", 3, 300, 1000, 31), unit("surgeon", 3, 318, 1390, 32)]
+    result = {
+        "analysis": "benchmarking",
+        "cohort": {},
+        "body": {
+            "measures": [{"registry": {"events": 1000, "n": 5000, "rate": 0.2}, "units": units}]
+        },
+    }
+    shown = suppress(result)["body"]["measures"][0]
+    by_site = {(u["level"], u["site_id"], u["surgeon_id"]): u for u in shown["units"]}
+    site1, site2, site3 = (by_site[("site", s, None)] for s in (1, 2, 3))
+    assert site1["events"] is None and site1["rate"] is None and site1["n"] == 611
+    # the smallest other site's events go with it: 1000 - 618 would give 3 + 379 only
+    assert site2["events"] is None and site2["rate"] is None and site2["n"] == 1999
+    assert site3["events"] == 618
+    assert by_site[("surgeon", 3, 31)]["events"] == 300  # no small cell among them
+    assert shown["registry"] == {"events": 1000, "n": 5000, "rate": 0.2}

@@ -8,8 +8,12 @@ and the chart's data as rows for its CSV download.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 
 from outcomes.statistics import format_p
 
@@ -36,6 +40,21 @@ class Chart:
     @property
     def drawable(self) -> bool:
         return self.figure is not None
+
+    @property
+    def figure_script(self) -> SafeString:
+        """What `json_script` makes of the figure, with the same escapes (<, >, & as
+        JSON unicode escapes) done by `str.replace`: `str.translate` over a page's 100 KB
+        of figure JSON cost a tenth of the page's server time."""
+        text = json.dumps(self.figure, separators=(",", ":"))
+        for char, escape in _SCRIPT_ESCAPES:
+            text = text.replace(char, escape)
+        return format_html(
+            '<script id="{}" type="application/json">{}</script>', self.figure_id, mark_safe(text)
+        )
+
+
+_SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003C"), (">", "\\u003E"))
 
 
 def empty_chart(key: str, title: str, message: str) -> Chart:
@@ -100,3 +119,12 @@ def p_in_words(test: str, p: float | None) -> str:
 
 def scaled(value: float | None, factor: float) -> float | None:
     return None if value is None else value * factor
+
+
+def count_text(value: int | None, mask: str) -> int | str:
+    """A count as a table or hover shows it: a withheld one (None) as its mask, "<5"."""
+    return mask if value is None else value
+
+
+def blank(value: Any) -> Any:
+    return "" if value is None else value

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from outcomes.dashboards.figures.base import (
     Chart,
+    blank,
+    count_text,
     empty_chart,
     error_bars,
     figure,
@@ -34,18 +36,24 @@ RATE_HOVER = (
 
 
 def _rate_rows(rate_set: RateSet) -> list[list]:
+    """Withheld rates stay in the table as "<5" and blanks (they are not drawn)."""
     return [
         [
             rate_set.label,
             r.group,
-            r.events,
-            r.n,
-            scaled(r.value, 100),
-            scaled(r.low, 100),
-            scaled(r.high, 100),
+            count_text(r.events, r.mask),
+            count_text(r.n, r.mask),
+            *(
+                ("", "", "")
+                if r.withheld
+                else (
+                    blank(scaled(r.value, 100)),
+                    blank(scaled(r.low, 100)),
+                    blank(scaled(r.high, 100)),
+                )
+            ),
         ]
         for r in rate_set.rates
-        if not r.withheld
     ]
 
 
@@ -101,9 +109,11 @@ def leakage_rates(
 def leakage_types(table: CountTable) -> Chart:
     """Stacked: share of treated levels with each Yeom type, per technique."""
     key, title = "leakage-types", "Cement leakage by Yeom type (per treated level)"
-    totals = [sum(n or 0 for n in row) for row in table.counts]
-    if not any(totals):
+    # A row with a withheld cell has no total to share by (it would give the cell back).
+    totals = [None if None in row else sum(row) for row in table.counts]
+    if not any(totals) and not any(None in row for row in table.counts):
         return empty_chart(key, title, "No treated levels in this cohort yet.")
+    mask = table.mask
     data, rows = [], []
     for column, category in enumerate(table.categories):
         if category == "none":
@@ -113,19 +123,22 @@ def leakage_types(table: CountTable) -> Chart:
             None if c is None or not t else 100.0 * c / t
             for c, t in zip(counts, totals, strict=True)
         ]
+        shown = [
+            [count_text(c, mask), count_text(t, mask)] for c, t in zip(counts, totals, strict=True)
+        ]
         data.append(
             {
                 "type": "bar",
                 "name": f"Type {category}",
                 "x": table.groups,
                 "y": shares,
-                "customdata": [[c, t] for c, t in zip(counts, totals, strict=True)],
+                "customdata": shown,
                 "marker": {"color": YEOM_COLOURS.get(category, "#999999")},
                 "hovertemplate": "<b>Type " + category + "</b><br>%{x}: %{y:.1f} % of levels"
                 "<br>%{customdata[0]} of n = %{customdata[1]} levels<extra></extra>",
             }
         )
-        rows += [[g, category, c, t] for g, c, t in zip(table.groups, counts, totals, strict=True)]
+        rows += [[g, category, c, t] for g, (c, t) in zip(table.groups, shown, strict=True)]
     chart_layout = layout(
         title, x="Technique", y="Treated levels with leakage (%)", barmode="stack"
     )
@@ -144,17 +157,20 @@ def clavien_dindo(table: CountTable, colours: dict[str, str]) -> Chart:
         return empty_chart(key, title, "No adverse event has been recorded in this cohort.")
     data, rows = [], []
     for group, counts in zip(table.groups, table.counts, strict=True):
+        shown = [count_text(n, table.mask) for n in counts]
         data.append(
             {
                 "type": "bar",
                 "name": group,
                 "x": [f"Grade {c}" for c in table.categories],
                 "y": counts,
+                "customdata": shown,
                 "marker": {"color": colours.get(group, "#000")},
-                "hovertemplate": "<b>%{fullData.name}</b><br>%{x}: %{y} patients<extra></extra>",
+                "hovertemplate": "<b>%{fullData.name}</b><br>%{x}: %{customdata} patients"
+                "<extra></extra>",
             }
         )
-        rows += [[group, c, n] for c, n in zip(table.categories, counts, strict=True)]
+        rows += [[group, c, n] for c, n in zip(table.categories, shown, strict=True)]
     chart_layout = layout(title, x="Clavien-Dindo grade", y="Patients", barmode="group")
     return Chart(
         key,
@@ -174,7 +190,7 @@ def device_rupture(rate_set: RateSet, colours: dict[str, str]) -> Chart:
     chart_layout = layout(
         title, x="Technique", y="Devices ruptured (%), Wilson 95 % CI", showlegend=False
     )
-    not_applicable = [r.group for r in rate_set.rates if not r.n]
+    not_applicable = [r.group for r in rate_set.rates if r.n == 0]
     notes = [f"{p_in_words(test_label(rate_set.test), rate_set.p)}."]
     if not_applicable:
         notes.append(f"Not applicable (no device that can rupture): {', '.join(not_applicable)}.")

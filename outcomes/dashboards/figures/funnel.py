@@ -3,7 +3,14 @@ binomial 95 % and 99.8 % control limits stored by the benchmarking analysis."""
 
 from __future__ import annotations
 
-from outcomes.dashboards.figures.base import Chart, empty_chart, figure, layout, scaled
+from outcomes.dashboards.figures.base import (
+    Chart,
+    count_text,
+    empty_chart,
+    figure,
+    layout,
+    scaled,
+)
 from outcomes.dashboards.palette import HIGHLIGHT, REFERENCE
 from outcomes.dashboards.results import Funnel, FunnelUnit
 
@@ -94,29 +101,35 @@ def funnel_plot(funnel: Funnel) -> Chart:
     own = [u for u in shown if u.own]
     if own:
         data.append(_points(own, "Yours (highlighted)", symbol="star", colour=HIGHLIGHT, size=15))
+    as_of = f" by {funnel.as_of}" if funnel.as_of else ""
     chart_layout = layout(
         title,
         x=f"Denominator n ({funnel.unit}s)"
         if not funnel.unit.endswith("closed")
-        else "Denominator n (patients whose 1-year window has closed)",
+        else f"n (patients whose 1-year window had closed{as_of})",
         y=f"{funnel.label} (%)",
     )
     notes = [
-        f"Registry: {funnel.events} of {funnel.n} ({100 * funnel.rate:.1f} %). Limits: "
-        "binomial at each n (Spiegelhalter 2005). A point outside 99.8 % is flagged, "
-        "not ranked."
+        f"Registry: {funnel.events} of {funnel.n} ({100 * funnel.rate:.1f} %)"
+        + (f", data as of {funnel.as_of}" if funnel.as_of else "")
+        + ". Limits: binomial at each n (Spiegelhalter 2005). A point outside 99.8 % is "
+        "flagged, not ranked."
     ]
     flagged = [u.name for u in shown if u.outside998]
     if flagged:
         notes.append(f"Outside the 99.8 % limits: {', '.join(flagged)}.")
     if funnel.withheld:
         notes.append(
-            f"{funnel.withheld} point(s) of other sites withheld (small cells, fewer than "
-            "5 events or non-events)."
+            f"{funnel.withheld} point(s) of other sites withheld (small cells: "
+            f"{funnel.mask} events or non-events, or the second cell that protects one)."
         )
     rows = [
         [u.level, u.name, u.events, u.n, scaled(u.rate, 100), u.outside95, u.outside998]
         for u in shown
+    ] + [
+        [u.level, u.name, count_text(u.events, u.mask), count_text(u.n, u.mask), "", "", ""]
+        for u in funnel.units
+        if u.withheld
     ]
     return Chart(
         key,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from outcomes.dashboards.figures.base import (
     Chart,
+    blank,
+    count_text,
     empty_chart,
     error_bars,
     figure,
@@ -70,18 +72,38 @@ def _traces(
 
 
 def _notes(comparisons: list[Comparison], prefix: str) -> list[str]:
-    return [
-        f"{prefix} at {timepoint_label(c.x)} (n = {c.n}): {p_in_words(test_label(c.test), c.p)}."
-        for c in comparisons
-    ]
+    notes = []
+    for c in comparisons:
+        n = f"n = {c.n}" if c.n is not None else f"n {c.mask}"
+        test = (
+            "withheld (it would reveal a small cell)"
+            if c.withheld
+            else p_in_words(test_label(c.test), c.p)
+        )
+        notes.append(f"{prefix} at {timepoint_label(c.x)} ({n}): {test}.")
+    return notes
 
 
 def _rows(estimates: list[Estimate], scope: str) -> list[list]:
+    """Withheld estimates stay in the table, as "<5" and blanks (they are not drawn)."""
     return [
-        [scope, e.group, timepoint_label(e.x), e.n, e.value, e.low, e.high]
+        [
+            scope,
+            e.group,
+            timepoint_label(e.x),
+            count_text(e.n, e.mask or "withheld"),
+            *(("", "", "") if e.withheld else (blank(e.value), blank(e.low), blank(e.high))),
+        ]
         for e in estimates
-        if not e.withheld
     ]
+
+
+def _withheld_note(estimates: list[Estimate], what: str) -> list[str]:
+    withheld = [e for e in estimates if e.withheld]
+    if not withheld:
+        return []
+    where = ", ".join(f"{e.group} at {timepoint_label(e.x)}" for e in withheld)
+    return [f"Registry-wide {what} withheld (small cells, n {withheld[0].mask}): {where}."]
 
 
 CSV_HEADERS = ["Scope", "Technique", "Timepoint", "n", "Mean", "95% CI low", "95% CI high"]
@@ -117,7 +139,8 @@ def outcome_by_technique(
         figure(key, data, layout(title, x="Timepoint", y=f"{series.label}, mean (95 % CI)")),
         CSV_HEADERS,
         _rows(series.values, "cohort") + (_rows(reference.values, "registry") if reference else []),
-        notes=_notes(series.between, "Between techniques"),
+        notes=_notes(series.between, "Between techniques")
+        + (_withheld_note(reference.values, "means") if reference else []),
     )
     return chart
 
@@ -176,5 +199,6 @@ def change_from_baseline(
         headers,
         _rows(series.changes, "cohort")
         + (_rows(reference.changes, "registry") if reference else []),
-        notes=_notes(series.between_change, "Change compared between techniques"),
+        notes=_notes(series.between_change, "Change compared between techniques")
+        + (_withheld_note(reference.changes, "changes") if reference else []),
     )

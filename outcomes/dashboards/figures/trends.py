@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from outcomes.dashboards.figures.base import Chart, empty_chart, error_bars, figure, layout, scaled
+from outcomes.dashboards.figures.base import (
+    Chart,
+    count_text,
+    empty_chart,
+    error_bars,
+    figure,
+    layout,
+    scaled,
+)
 from outcomes.dashboards.results import TrendSeries
 
 
@@ -27,6 +35,23 @@ def trend(
     ):
         groups = series.groups if is_reference else [name]
         for group in groups:
+            scope = "registry" if is_reference else "cohort"
+            withheld = sorted(
+                (p for p in source.points if p.group == group and p.withheld), key=lambda p: p.x
+            )
+            rows += [
+                [
+                    scope,
+                    group,
+                    p.x,
+                    count_text(p.n, p.mask),
+                    count_text(p.events, p.mask),
+                    "",
+                    "",
+                    "",
+                ]
+                for p in withheld
+            ]
             points = [p for p in source.points if p.group == group and not p.withheld]
             points.sort(key=lambda p: p.x)
             if not points:
@@ -56,7 +81,6 @@ def trend(
                     [scaled(p.high, factor) for p in points],
                 )
             data.append(trace)
-            scope = "registry" if is_reference else "cohort"
             rows += [
                 [
                     scope,

@@ -86,3 +86,31 @@ def test_trends_group_by_quarter_and_technique(site_a):
     q1_gain = next(p for p in gain["points"] if p["quarter"] == "2024 Q1")
     # 9.2 - 1.7 and 8.5 - 1.0 are the same 7.5 at the recorded precision: SD 0
     assert q1_gain["n"] == 2 and q1_gain["value"] == pytest.approx(7.5)
+
+
+@pytest.mark.django_db
+def test_benchmarking_judges_one_year_windows_on_the_runs_as_of_not_today(site_a, coordinator, ask):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from outcomes.services import cohort_create
+
+    today = timezone.localdate()
+    # The 1-year window closes 456 days after the procedure: closed today, open on as_of.
+    operated = today - timedelta(days=500)
+    as_of = operated + timedelta(days=400)
+    make_case(site=site_a, operated=operated, vas={"baseline": "8.0", "1y": "2.0"})
+    make_case(site=site_a, operated=operated, vas={"baseline": "8.0"})
+    cohort = cohort_create(owner=coordinator, name="Everyone", rules={})
+
+    def one_year(run):
+        return next(m for m in run.result["body"]["measures"] if m["key"] == "followup_1y")
+
+    then = ask(coordinator, cohort, "benchmarking", as_of=as_of.isoformat()).run
+    assert then.as_of == as_of
+    assert then.result["as_of"] == then.result["body"]["as_of"] == as_of.isoformat()
+    assert one_year(then)["registry"] == {"events": 0, "n": 0, "rate": None}
+    now = ask(coordinator, cohort, "benchmarking").run  # as_of defaults to today, stored
+    assert now.as_of == today
+    assert one_year(now)["registry"] == {"events": 1, "n": 2, "rate": 0.5}

@@ -1,11 +1,12 @@
 """Figure builders against literal stored results: no database, no browser."""
 
 import copy
+import json
 
 import plotly.graph_objects as go
 import pytest
 
-from outcomes.dashboards import cells, figures, results
+from outcomes.dashboards import figures, results
 from outcomes.dashboards.palette import FIXED, technique_colours
 from outcomes.dashboards.results import Funnel
 from tests.outcomes.dashboards.literals import BENCHMARKING, RATES, TRAJECTORIES, TRENDS
@@ -44,16 +45,24 @@ def test_outcome_chart_has_a_trace_per_technique_with_ci_error_bars_and_n():
 
 def test_registry_reference_is_dashed_and_small_cells_are_withheld():
     series = results.outcome_series(TRAJECTORIES)[0]
-    reference = copy.deepcopy(series)
-    cells.withhold_estimates(reference.values)
+    shown = results.shown(copy.deepcopy(TRAJECTORIES), registry_wide=True)
+    reference = results.outcome_series(shown)[0]
     chart = figures.outcome_by_technique(series, COLOURS, reference)
     valid(chart)
     refs = [t for t in chart.figure["data"] if t["name"].endswith("registry-wide")]
     assert [t["line"]["dash"] for t in refs] == ["dash", "dash"]
     pvp_ref = next(t for t in refs if t["legendgroup"] == "PVP")
     assert pvp_ref["x"] == ["Baseline"]  # its 12-week mean rests on n = 3: withheld
+    assert [c[0] for c in pvp_ref["customdata"]] == [30]
     registry_rows = [r for r in chart.csv_rows if r[0] == "registry"]
-    assert all(r[3] >= 5 for r in registry_rows)
+    assert ["registry", "PVP", "12 weeks", "<5", "", "", ""] in registry_rows
+    assert all(r[3] == "<5" or r[3] >= 5 for r in registry_rows)
+    assert any("withheld" in note and "PVP at 12 weeks" in note for note in chart.notes)
+    change = figures.change_from_baseline(series, COLOURS, reference)
+    assert not any(
+        t["name"] == "PVP, registry-wide" for t in change.figure["data"]
+    )  # 3 pairs: withheld
+    assert ["registry", "PVP", "12 weeks", "<5", "", "", ""] in change.csv_rows
 
 
 def test_change_chart_plots_follow_ups_only_with_a_zero_line():
@@ -143,8 +152,23 @@ def test_funnel_draws_limits_centre_and_units():
     assert "Outside the 99.8 % limits: unit 3." in chart.notes
 
 
-def test_withheld_units_are_not_drawn_and_a_second_is_withheld_with_the_total_shown():
-    data = funnel()
-    others = [u for u in data.units if u.level == "site" and u.site_id != 1]
-    assert cells.withhold_units(others) == 2  # site 3 has 3 events; site 2 goes with it
-    assert all(u.withheld and u.events is None for u in others)
+def test_other_sites_points_are_suppressed_with_a_second_and_own_points_kept():
+    shown = results.shown(copy.deepcopy(BENCHMARKING), registry_wide=True, visible_sites={1})
+    data = results.funnels(shown)[0]
+    by_site = {(u.level, u.site_id, u.surgeon_id): u for u in data.units}
+    # site 3 has 3 events; with the registry total shown, site 2 is withheld with it
+    for key in (("site", 3, None), ("site", 2, None)):
+        assert by_site[key].withheld and by_site[key].events is None
+        assert by_site[key].rate is None and by_site[key].n is not None
+    assert not by_site[("site", 1, None)].withheld and by_site[("site", 1, None)].events == 30
+    assert by_site[("surgeon", 1, 12)].events == 10  # the viewer's own site: as computed
+    assert ("surgeon", 2, 21) not in by_site  # another site's surgeons are never shown
+    for unit in data.units:
+        unit.name = f"unit {unit.site_id}"
+    chart = figures.funnel_plot(data)
+    drawn = json.dumps(chart.figure)
+    assert '"unit 2"' not in drawn and '"unit 3"' not in drawn
+    assert [r for r in chart.csv_rows if r[1] == "unit 3"] == [
+        ["site", "unit 3", "<5", 50, "", "", ""]
+    ]
+    assert "as of 2026-06-30" in chart.notes[0]

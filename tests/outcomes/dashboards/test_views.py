@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
+from outcomes.dashboards.sources import result_cache
 from outcomes.models import Cohort, SiteDataStamp, StatisticsRun
 from outcomes.services import dashboard_run_request
 from registry.models import Role, Site
@@ -26,8 +27,10 @@ DASHBOARD = "outcomes.tasks.request_dashboard_run.apply_async"
 @pytest.fixture(autouse=True)
 def fresh_cache():
     cache.clear()  # the request debounce lives in the cache
+    result_cache.clear()
     yield
     cache.clear()
+    result_cache.clear()
 
 
 @pytest.fixture
@@ -305,10 +308,20 @@ def test_report_docx_and_xlsx_have_the_cells_of_the_html_table(
         for row in re.findall(r"<tr>(.*?)</tr>", first, re.S)
     ]
     assert html_rows[0][:3] == ["Variable", "Category", "Overall (n = 12)"]
+    # Suppressed by default: PVP has 3 patients; its group size, its summaries and its
+    # counts are withheld, and PKP's (12 - 3 = 9 would give it back) with them.
+    assert html_rows[0][3:5] == ["PKP (n <5)", "PVP (n <5)"]
+    female = next(row for row in html_rows if row[1] == "Female")
+    assert female[2:5] == ["12 (100.0%)", "<5", "<5"]
+    age = next(row for row in html_rows if row[0].startswith("Age"))
+    assert age[4] == "<5"
+    note = "Small cells suppressed (the registry's rule for publication tables)"
+    assert note in html_module.unescape(html)
     docx = client.get(reverse("outcomes:dashboard_report_file", args=["docx"]))
     document = Document(io.BytesIO(docx.content))
     docx_rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
     assert docx_rows == html_rows
+    assert any(p.text.startswith(note) for p in document.paragraphs)
     xlsx = client.get(reverse("outcomes:dashboard_report_file", args=["xlsx"]))
     sheet = load_workbook(io.BytesIO(xlsx.content))["Table I"]
     xlsx_rows = [
@@ -316,9 +329,14 @@ def test_report_docx_and_xlsx_have_the_cells_of_the_html_table(
         for row in sheet.iter_rows(min_row=2, max_row=1 + len(html_rows), values_only=True)
     ]
     assert xlsx_rows == html_rows
+    notes = [row[0] for row in sheet.iter_rows(min_row=2 + len(html_rows), values_only=True)]
+    assert any(str(text).startswith(note) for text in notes)
+    for row in sheet.iter_rows(values_only=True):
+        assert not any(re.search(r"\(n = [1-4]\)|^[1-4] \(", str(v or "")) for v in row)
     assert len(document.tables) == len(load_workbook(io.BytesIO(xlsx.content)).sheetnames) > 1
     csv = client.get(reverse("outcomes:dashboard_report_file", args=["csv"])).content.decode()
     assert "Table I. Baseline characteristics by technique" in csv.splitlines()[0]
+    assert "PVP (n <5)" in csv and note in csv
 
 
 def test_someone_without_a_statistics_role_is_refused(client, db):
@@ -362,3 +380,125 @@ def test_page_queries_do_not_grow_with_the_cohort(
     with django_assert_max_num_queries(20):
         client.get(url("trends"))
     assert Site.objects.count() == 2
+
+
+def _store(run, result):
+    run.result = result
+    run.save(update_fields=["result"])
+    result_cache.clear()  # what was drawn before is cached by run
+
+
+def _absent(html: str, *numbers: str) -> None:
+    for number in numbers:
+        assert not re.search(rf"(?<![\w.]){re.escape(number)}(?![\w])", html), number
+
+
+def test_another_sites_cell_of_3_and_its_complement_reach_no_page(
+    client, world, surgeon_a, site_a, site_b, django_capture_on_commit_callbacks
+):
+    from tests.factories import SiteFactory
+
+    site_c = SiteFactory(code="site-c", name="Hospital C")
+    signed_in(client, surgeon_a)
+    visit(client, url("benchmarking"), django_capture_on_commit_callbacks)
+    run = StatisticsRun.objects.get(analysis="benchmarking")
+    result = run.result
+
+    def unit(site, events, n, surgeon=None):
+        return {
+            "level": "surgeon" if surgeon else "site",
+            "site_id": site.pk,
+            "surgeon_id": surgeon.pk if surgeon else None,
+            "events": events,
+            "n": n,
+            "rate": events / n,
+            "outside95": False,
+            "outside998": False,
+        }
+
+    for measure in result["body"]["measures"]:
+        # Site B: 3 of 611, a small cell; with the registry total and site A shown, site C
+        # (379 of 1999) would give it back: withheld too.
+        measure["registry"] = {"events": 1000, "n": 5000, "rate": 0.2}
+        measure["limits"] = {
+            "n": [1, 2500, 5000],
+            "lower95": [0, 0.15, 0.17],
+            "upper95": [1, 0.25, 0.23],
+            "lower998": [0, 0.12, 0.15],
+            "upper998": [1, 0.28, 0.25],
+        }
+        measure["units"] = [
+            unit(site_a, 618, 2390),
+            unit(site_b, 3, 611),
+            unit(site_c, 379, 1999),
+            unit(site_a, 618, 2390, surgeon_a),
+        ]
+    _store(run, result)
+    response = client.get(url("benchmarking"))
+    html = response.content.decode()
+    found = figures_of(response)
+    assert set(found) == {f"figure-funnel-{m['key']}" for m in result["body"]["measures"]}
+    for figure in found.values():
+        points = [t for t in figure["data"] if t.get("mode") == "markers"]
+        assert [t["name"] for t in points] == ["Yours (highlighted)"]
+        assert sorted(c[0] for t in points for c in t["customdata"]) == [618, 618]
+    _absent(html, "379", "3 of", f"{100 * 3 / 611:.1f}", f"{100 * 379 / 1999:.1f}")
+    _absent(html, str(3 / 611)[:6], str(379 / 1999)[:6])
+    assert "2 point(s) of other sites withheld" in html
+    assert "Hospital B" not in html and "Hospital C" not in html
+    csv = client.get(
+        reverse("outcomes:dashboard_chart_csv", args=["benchmarking", "funnel-leakage"])
+    ).content.decode()
+    rows = [line.split(",") for line in csv.splitlines()[1:]]
+    assert sorted(r[2:4] for r in rows if r[1] == "Another site") == [["<5", "1999"], ["<5", "611"]]
+    _absent(csv, "379", "3")
+
+
+def test_a_registry_wide_mean_of_3_patients_reaches_no_page(
+    client, world, surgeon_a, site_a, django_capture_on_commit_callbacks
+):
+    signed_in(client, surgeon_a)
+    visit(client, url("outcomes"), django_capture_on_commit_callbacks)
+    reference = StatisticsRun.objects.exclude(scope_key=str(site_a.pk)).get()
+    result = reference.result
+    vas = next(o for o in result["body"]["trajectories"]["outcomes"] if o["key"] == "vas")
+    summary = next(
+        s["summary"] for s in vas["summaries"] if (s["group"], s["timepoint"]) == ("PVP", "12w")
+    )
+    assert summary["n"] == 3  # site A's 3 PVP patients are every PVP patient of the registry
+    summary.update(mean=7.777, median=7.777, sd=1.234, ci_low=6.111, ci_high=9.444)
+    _store(reference, result)
+    response = client.get(url("outcomes"))
+    html = response.content.decode()
+    _absent(html, "7.777", "1.234", "6.111", "9.444")
+    notes = re.findall(
+        r"<li>Registry-wide means withheld \(small cells, n &lt;5\): ([^<]*)</li>", html
+    )
+    assert notes and all("PVP at 12 weeks" in note for note in notes)
+
+
+def test_yesterdays_run_is_shown_stale_and_recomputed_as_of_today(
+    client, world, coordinator, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from outcomes.analyses import parameters_hash
+
+    signed_in(client, coordinator)
+    visit(client, url("benchmarking"), django_capture_on_commit_callbacks)
+    run = StatisticsRun.objects.get(analysis="benchmarking")
+    today = timezone.localdate()
+    assert run.as_of == today
+    yesterday = today - timedelta(days=1)
+    run.parameters = {**run.parameters, "as_of": yesterday.isoformat()}
+    run.parameters_hash = parameters_hash(run.parameters)
+    run.as_of = yesterday
+    run.save(update_fields=["parameters", "parameters_hash", "as_of"])
+    cache.clear()
+    with mock.patch(DASHBOARD) as delay, django_capture_on_commit_callbacks(execute=True):
+        response = client.get(url("benchmarking"))
+    assert figures_of(response)  # the last run is still drawn
+    assert b"stale" in response.content and b"Recomputing" in response.content
+    [call] = delay.call_args_list
+    assert call.kwargs["kwargs"]["parameters"]["as_of"] == today.isoformat()
+    assert f"data as of {yesterday.isoformat()}" in response.content.decode()
