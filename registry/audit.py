@@ -29,6 +29,9 @@ from registry.models import AccessAction, AccessEvent
 # does not log a patient view twice when the view already did.
 RECORDED = "_access_recorded"
 PURGE_SETTING = "registry.audit_purge"
+# On PostgreSQL the log refuses TRUNCATE (migration 0008) unless the transaction set this: only
+# the test suite's flush does (tests/conftest.py); the application deletes by retention only.
+TRUNCATE_SETTING = "registry.audit_truncate"
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -102,6 +102,28 @@ def test_on_postgresql_the_database_refuses_them_too(surgeon_a):
     assert AccessEvent.objects.filter(username="surgeon-a").count() == 1
 
 
+def test_on_postgresql_the_database_refuses_truncate_too_and_retention_still_purges(
+    surgeon_a, settings
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the TRUNCATE trigger is PostgreSQL's")
+    from django.db.utils import DatabaseError
+
+    settings.ACCESS_LOG_RETENTION_DAYS = 1
+    record_access(request_or_user=surgeon_a, action=AccessAction.EXPORT, obj="kept")
+    for sql in (
+        "TRUNCATE registry_accessevent",
+        "TRUNCATE registry_accessevent RESTART IDENTITY CASCADE",
+    ):
+        with pytest.raises(DatabaseError, match="TRUNCATE refused"), transaction.atomic():
+            connection.cursor().execute(sql)
+    assert AccessEvent.objects.filter(object_id="kept").count() == 1
+    # Retention deletes rows (it never truncates): the purge of everything older than a
+    # moment from now goes through the triggers.
+    assert purge_access_log(older_than=timezone.now() + timedelta(seconds=1)) == 1
+    assert list(AccessEvent.objects.values_list("action", flat=True)) == [AccessAction.PURGED]
+
+
 def test_the_retention_purge_is_the_one_delete_and_is_itself_logged(surgeon_a, settings):
     settings.ACCESS_LOG_RETENTION_DAYS = 30
     old = record_access(request_or_user=surgeon_a, action=AccessAction.EXPORT, obj="old")
