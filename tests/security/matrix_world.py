@@ -61,7 +61,7 @@ def build_world() -> World:
 
     coordinator = users["coordinator"]
     objects["exports"] = export_request(user=coordinator, format="csv").pk
-    # Every admin model has a row to open (django-otp's admin answers 500 for a missing one).
+    # Every admin model has a row to open (so its change, config and QR pages are walked too).
     TOTPDevice.objects.create(user=users["superuser"], name="matrix", confirmed=False)
     return World(site_a, site_b, users, patient, objects)
 
