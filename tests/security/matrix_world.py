@@ -123,7 +123,8 @@ def api_operations(pattern: URLPattern) -> set[str] | None:
     callback = pattern.callback
     actions = getattr(callback, "actions", None)
     if actions:
-        return {method.upper() for method in actions}
+        # DRF adds `head` to a viewset's actions once it has answered a GET: not an operation.
+        return {method.upper() for method in actions} - {"HEAD", "OPTIONS"}
     view_class = getattr(callback, "cls", None)
     if view_class is None:
         return None
