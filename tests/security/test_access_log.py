@@ -91,11 +91,13 @@ def test_a_token_made_on_the_page_then_used_revoked_and_refused_is_all_in_the_lo
     key = re.search(r'id="new-token-key">([^<]+)<', page.content.decode()).group(1)
     token = ApiToken.objects.get(user=surgeon_a)
     created = AccessEvent.objects.get(action=AccessAction.TOKEN_CREATED)
-    assert (created.user_id, created.object_type, created.object_id) == (
+    assert (created.user_id, created.object_type, created.object_id, created.ip_address) == (
         surgeon_a.pk,
         "registry.apitoken",
         token.token_key,
+        "192.0.2.7",
     )
+    assert created.path == reverse("api_tokens") and created.detail["owner"] == "surgeon-a"
     assert key.startswith(token.token_key)
 
     api = APIClient(REMOTE_ADDR="192.0.2.9", HTTP_AUTHORIZATION=f"Token {key}")
@@ -112,7 +114,11 @@ def test_a_token_made_on_the_page_then_used_revoked_and_refused_is_all_in_the_lo
 
     signed(surgeon_a).post(reverse("api_token_revoke"), {"token": token.pk})
     revoked = AccessEvent.objects.get(action=AccessAction.TOKEN_REVOKED)
-    assert (revoked.user_id, revoked.object_id) == (surgeon_a.pk, token.token_key)
+    assert (revoked.user_id, revoked.object_id, revoked.ip_address) == (
+        surgeon_a.pk,
+        token.token_key,
+        "192.0.2.7",
+    )
     # A revoked key authenticates nobody: a 401, and no token use.
     assert api.get(reverse("api-patient-list")).status_code == 401
     assert AccessEvent.objects.filter(action=AccessAction.TOKEN_USED).count() == 2
