@@ -13,6 +13,7 @@ from django.conf import settings
 from django.test import override_settings
 from django.urls import reverse
 
+from registry.models import ApiToken
 from registry.permission_matrix import (
     ACTORS,
     ADMIN,
@@ -79,6 +80,18 @@ def test_the_readme_shows_the_current_matrix():
     assert render_markdown() in README.read_text(), (
         "README.md's permission matrix is out of date: python manage.py permission_matrix --write"
     )
+
+
+def test_the_token_actors_are_real_tokens_of_site_a_surgeon_with_scope_and_flag():
+    world = build_world()
+    tokens = {t.name: t for t in ApiToken.objects.filter(user=world.users["surgeon"])}
+    assert (tokens["matrix feed"].scope, tokens["matrix feed"].deidentified) == ("read", True)
+    assert (tokens["matrix client"].scope, tokens["matrix client"].deidentified) == ("write", False)
+    url = reverse("api-patient-detail", kwargs={"pk": world.patient.pk})
+    feed = client_for(world, "token_read").get(url).json()
+    client = client_for(world, "token_write").get(url).json()
+    assert client["family_name"] == world.patient.family_name
+    assert "family_name" not in feed and feed["registry_id"] == world.patient.registry_id
 
 
 @pytest.mark.parametrize("actor", ACTORS)
