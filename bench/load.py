@@ -32,17 +32,30 @@ CLINICAL_TABLES = [
     "registry_procedure",
     "registry_followupvisit",
 ]
-COHORTS_SCRIPT = """
+# Per demo surgeon: a cohort to run statistics on; and for the API feeds, real read-only
+# de-identified tokens (one per feed user, so each has its own throttle budget), made afresh
+# each run (the previous run's are revoked).
+SETUP_SCRIPT = """
 import json
 from django.contrib.auth import get_user_model
 from outcomes.models import Cohort
 from outcomes.services import cohort_create
-out = {}
-for user in get_user_model().objects.filter(username__startswith="surgeon-"):
+from registry.models import ApiToken
+from registry.services.api_tokens import api_token_create, api_token_revoke
+cohorts = {}
+surgeons = list(get_user_model().objects.filter(username__startswith="surgeon-").order_by("pk"))
+for user in surgeons:
     cohort = Cohort.objects.filter(owner=user, name="load").first() or cohort_create(
         owner=user, name="load")
-    out[user.username] = cohort.pk
-print(json.dumps(out))
+    cohorts[user.username] = cohort.pk
+for token in ApiToken.objects.filter(name="load feed"):
+    api_token_revoke(user=token.user, token=token)
+tokens = [
+    api_token_create(user=surgeons[i % len(surgeons)], name="load feed", scope="read",
+                     deidentified=True)[1]
+    for i in range(FEEDS)
+]
+print(json.dumps({"cohorts": cohorts, "tokens": tokens}))
 """
 
 
@@ -115,7 +128,9 @@ def main() -> int:
     manage(env, "migrate", "--noinput")
     patients = os.environ.get("LOAD_PATIENTS", "2000")
     manage(env, "seed_demo", "--if-empty", "--patients", patients, "--seed", "1")
-    cohorts = json.loads(manage(env, "shell", "-c", COHORTS_SCRIPT).strip().splitlines()[-1])
+    made = manage(env, "shell", "-c", SETUP_SCRIPT.replace("FEEDS", str(int(users))))
+    setup = json.loads(made.strip().splitlines()[-1])
+    cohorts = setup["cohorts"]
     port = free_port()
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "registry", "worker", "--concurrency", "1",
@@ -139,6 +154,7 @@ def main() -> int:
                 "LOAD_REPORT": str(report),
                 "LOAD_SURGEONS": json.dumps(sorted(cohorts)),
                 "LOAD_COHORTS": json.dumps(cohorts),
+                "LOAD_TOKENS": json.dumps(setup["tokens"]),
             }
             subprocess.run(
                 [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "locustfile.py"),
@@ -172,7 +188,9 @@ def verdict(rows, saved, before, after) -> int:
     # database holds was confirmed to a user and every confirmed save is in the database.
     lost = max(0, saved["patients"] - gained)
     unconfirmed = max(0, gained - saved["patients"])
-    print(f"\npatients saved as reported by the users: {saved['patients']}")
+    statuses = ", ".join(f"{n} x {code}" for code, n in sorted(saved.get("aggregates", {}).items()))
+    print(f"\nAPI aggregate reads by token: {statuses or 'none'} (202: queued for the worker)")
+    print(f"patients saved as reported by the users: {saved['patients']}")
     print(f"patients the database gained: {gained} (history rows +{history})")
     ok = failures == 0 and lost == 0 and unconfirmed == 0 and history == gained
     print(

@@ -1,16 +1,17 @@
 """Locust users of `make load` (bench/load.py starts the servers and checks the counts).
 
-Each user signs in as a demo surgeon and mixes what surgeons do all day: the worklist, the
-patient list, a patient's timeline, entering a new patient (case entry, step 1), asking for a
-statistics run (the Celery worker computes it) and reading aggregates. Task sets for pages
-that are not deployed (the dashboards, the REST API's aggregates) are probed once at start
-and left out when they answer 404, so the same file covers them when they land.
-Every save the server confirms is counted in LOAD_REPORT, which load.py compares with the
-rows the database gained.
+Two kinds of user. A `Surgeon` signs in as a demo surgeon and mixes what surgeons do all day:
+the worklist, the patient list, a patient's timeline, entering a new patient (case entry,
+step 1), asking for a statistics run (the Celery worker computes it) and the dashboards. A
+`Feed` is a REST client (a hospital dashboard) reading aggregates with a real read-only API
+token (LOAD_TOKENS, one per feed user; no session): a first read queues the computation on the
+worker (202), later reads get the numbers (200). Every save the server confirms is counted in
+LOAD_REPORT, which load.py compares with the rows the database gained.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -24,15 +25,16 @@ from locust import HttpUser, between, events, task
 SURGEONS = json.loads(os.environ.get("LOAD_SURGEONS", '["surgeon-north"]'))
 PASSWORD = os.environ.get("LOAD_PASSWORD", "ovcf-surgeon")
 COHORTS = json.loads(os.environ.get("LOAD_COHORTS", "{}"))  # username -> cohort id
-OPTIONAL_READS = {
-    "dashboard": ["/outcomes/dashboards/outcomes/", "/outcomes/dashboards/"],
-    "api aggregate": [
-        "/api/v1/aggregates/outcomes/?metric=vas",
-        "/api/v1/aggregates/rates/?event=leakage",
-    ],
-}
-SAVED = {"patients": 0}
+TOKENS = json.loads(os.environ.get("LOAD_TOKENS", "[]"))
+DASHBOARDS = ["/outcomes/dashboards/", "/outcomes/dashboards/outcomes/"]
+AGGREGATES = [
+    "/api/v1/aggregates/outcomes/?metric=vas",
+    "/api/v1/aggregates/outcomes/?metric=odi",
+    "/api/v1/aggregates/rates/?event=leakage",
+]
+SAVED: dict = {"patients": 0, "aggregates": {}}  # aggregates: status -> count
 _LOCK = threading.Lock()
+_NEXT_TOKEN = itertools.count()
 _PATIENT_LINK = re.compile(r'href="(/patients/[A-Z0-9-]+/)"')
 
 
@@ -81,6 +83,7 @@ def form_values(html: str) -> dict[str, str]:
 
 
 class Surgeon(HttpUser):
+    weight = 4
     wait_time = between(0.5, 2.0)
 
     def on_start(self) -> None:
@@ -92,14 +95,6 @@ class Surgeon(HttpUser):
         if "/accounts/login/" in signed.url:
             raise RuntimeError(f"{self.username} could not sign in")
         self.patients: list[str] = []
-        self.optional = {}
-        for label, paths in OPTIONAL_READS.items():
-            for path in paths:
-                with self.client.get(path, name=f"probe {label}", catch_response=True) as r:
-                    r.success()  # a probe is not a failure when the feature is absent
-                    if r.status_code in (200, 202, 304):
-                        self.optional[label] = path
-                        break
 
     @task(4)
     def worklist(self) -> None:
@@ -156,13 +151,35 @@ class Surgeon(HttpUser):
 
     @task(2)
     def dashboards(self) -> None:
-        if "dashboard" in self.optional:
-            self.client.get(self.optional["dashboard"], name="dashboard")
+        self.client.get(random.choice(DASHBOARDS), name="dashboard")
 
-    @task(2)
-    def api_aggregates(self) -> None:
-        if "api aggregate" in self.optional:
-            self.client.get(self.optional["api aggregate"], name="api aggregate")
+
+class Feed(HttpUser):
+    """A REST client with its own read-only, de-identified token: aggregates only."""
+
+    weight = 1
+    wait_time = between(0.5, 2.0)
+
+    def on_start(self) -> None:
+        if not TOKENS:
+            raise RuntimeError("LOAD_TOKENS names no API token for the feeds")
+        key = TOKENS[next(_NEXT_TOKEN) % len(TOKENS)]
+        self.client.headers["Authorization"] = f"Token {key}"
+
+    @task
+    def aggregate(self) -> None:
+        with self.client.get(
+            random.choice(AGGREGATES), name="api aggregate (token)", catch_response=True
+        ) as response:
+            if response.status_code in (200, 202):
+                response.success()
+                with _LOCK:
+                    counted = SAVED["aggregates"]
+                    counted[str(response.status_code)] = (
+                        counted.get(str(response.status_code), 0) + 1
+                    )
+            else:
+                response.failure(f"{response.status_code}: {response.text[:200]}")
 
 
 @events.test_stop.add_listener

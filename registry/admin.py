@@ -22,6 +22,7 @@ from django.db import models
 from django.http import HttpRequest
 from simple_history.admin import SimpleHistoryAdmin
 
+from registry import admin_two_factor  # noqa: F401 - TOTP devices: 404, not 500, for a missing one
 from registry.models import (
     AdverseEvent,
     ApiToken,

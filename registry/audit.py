@@ -13,6 +13,9 @@ they know (an export, an identified view through the API):
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +32,9 @@ from registry.models import AccessAction, AccessEvent
 # does not log a patient view twice when the view already did.
 RECORDED = "_access_recorded"
 PURGE_SETTING = "registry.audit_purge"
+# On PostgreSQL the log refuses TRUNCATE (migration 0008) unless the transaction set this: only
+# the test suite's flush does (tests/conftest.py); the application deletes by retention only.
+TRUNCATE_SETTING = "registry.audit_truncate"
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -114,6 +120,24 @@ def record_access(
         recorded.add((action, event.object_id))
         setattr(request, RECORDED, recorded)
     return event
+
+
+# The request being answered (set by AccessAuditMiddleware), for receivers that are told only
+# about a model row (a token saved or deleted) and would otherwise log no address or actor.
+_CURRENT_REQUEST: ContextVar[HttpRequest | None] = ContextVar("access_request", default=None)
+
+
+@contextmanager
+def request_context(request: HttpRequest) -> Iterator[None]:
+    token = _CURRENT_REQUEST.set(request)
+    try:
+        yield
+    finally:
+        _CURRENT_REQUEST.reset(token)
+
+
+def current_request() -> HttpRequest | None:
+    return _CURRENT_REQUEST.get()
 
 
 def already_recorded(request: HttpRequest, action: str, object_id: str) -> bool:

@@ -6,7 +6,7 @@ from django.apps import apps
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models.signals import post_delete, post_save
 
-from registry.audit import record_access
+from registry.audit import current_request, record_access
 from registry.models import AccessAction
 
 # Token models of the installed API authentication packages, logged when made or revoked.
@@ -47,15 +47,24 @@ def _locked_out(sender, request, username, ip_address, **kwargs) -> None:
     )
 
 
+def _token_event(instance, action: str) -> None:
+    """Who did it from where: the request being answered (the tokens page, the admin), else
+    the token's owner (a management command); the owner is kept in the detail either way."""
+    record_access(
+        request_or_user=current_request() or instance.user,
+        action=action,
+        obj=instance,
+        owner=instance.user.get_username(),
+    )
+
+
 def _token_saved(sender, instance, created, **kwargs) -> None:
     if created:
-        record_access(
-            request_or_user=instance.user, action=AccessAction.TOKEN_CREATED, obj=instance
-        )
+        _token_event(instance, AccessAction.TOKEN_CREATED)
 
 
 def _token_deleted(sender, instance, **kwargs) -> None:
-    record_access(request_or_user=instance.user, action=AccessAction.TOKEN_REVOKED, obj=instance)
+    _token_event(instance, AccessAction.TOKEN_REVOKED)
 
 
 def connect() -> None:

@@ -18,7 +18,7 @@ from django.urls import Resolver404, resolve, reverse
 from django_otp import user_has_device
 
 from registry import two_factor
-from registry.audit import already_recorded, record_access
+from registry.audit import already_recorded, record_access, request_context
 from registry.models import AccessAction, Patient
 
 GetResponse = Callable[[HttpRequest], HttpResponse]
@@ -87,7 +87,8 @@ class AccessAuditMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        with request_context(request):  # token receivers log this request's user and address
+            response = self.get_response(request)
         status = response.status_code
         match = getattr(request, "resolver_match", None)
         registry_id = match.kwargs.get("registry_id") if match is not None else None

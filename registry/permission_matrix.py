@@ -8,8 +8,16 @@ fails that test, and so does a README whose table differs from `render_markdown(
 Codes: a status number; `login` = 302 to the sign-in page; `admin-login` = 302 to the admin's
 sign-in page; `admin` = the admin answers (2xx/3xx/403 inside the admin, never a sign-in page).
 Actors act on site A's patient (and cohort, run...): `surgeon` is a surgeon of site A,
-`other_surgeon` of site B; `coordinator` and `site_admin` are of site A. Web pages ignore API
-tokens, so the token actors get what an anonymous visitor gets there.
+`other_surgeon` of site B; `coordinator` and `site_admin` are of site A. The two token actors
+are real API tokens of site A's surgeon: a read-only de-identified one and a read-write
+identified one. Web pages ignore API tokens, so the token actors get what an anonymous visitor
+gets there; on the API they act as the surgeon, and the read-only one is refused (403) every
+write before anything else is checked.
+
+Every REST API operation (each method a DRF view answers) needs its own row; other pages need
+at least one. Adding an endpoint is one line: `API("GET", "api/v1/things/", default=200)`.
+Writes are sent without a body (so a permitted one answers 400, or 428 where an If-Match
+version is required first) unless the row gives `body=`.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ ACTOR_LABELS = {
     "coordinator": "research coordinator",
     "site_admin": "site admin",
     "superuser": "superuser",
-    "token_read": "API token (read)",
+    "token_read": "API token (read, de-identified)",
     "token_write": "API token (read-write)",
 }
 
@@ -49,6 +57,8 @@ class Row:
     route: str
     expect: dict[str, int | str] = field(hash=False)
     note: str = ""
+    query: str = ""  # appended to the URL: `metric=vas`
+    body: dict | None = field(default=None, hash=False)  # sent as JSON (API rows)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -68,6 +78,38 @@ def _row(method: str, route: str, note: str = "", *, anonymous=LOGIN, tokens=Non
     if missing:
         raise ValueError(f"{method} {route}: no expectation for {missing}")
     return Row(method, route, expect, note)
+
+
+WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+
+def API(
+    method: str,
+    route: str,
+    note: str = "",
+    *,
+    anonymous=401,
+    token_read=None,
+    token_write=None,
+    query: str = "",
+    body: dict | None = None,
+    **signed,
+) -> Row:
+    """A REST API operation: anonymous 401; signed-in actors as given (missing ones default to
+    `default`); the tokens get what their user (`surgeon`) gets, except that the read-only
+    token is refused every write (403), unless stated."""
+    default = signed.pop("default", None)
+    expect: dict[str, int | str] = {"anonymous": anonymous}
+    for actor in SIGNED_IN:
+        expect[actor] = signed.get(actor, default)
+    if token_read is None:
+        token_read = 403 if method in WRITES else expect["surgeon"]
+    expect["token_read"] = token_read
+    expect["token_write"] = expect["surgeon"] if token_write is None else token_write
+    missing = [actor for actor, value in expect.items() if value is None]
+    if missing:
+        raise ValueError(f"{method} {route}: no expectation for {missing}")
+    return Row(method, route, expect, note, query, body)
 
 
 def GET(route: str, note: str = "", **kw) -> Row:
@@ -188,16 +230,6 @@ ROWS += [
     ),
     GET("outcomes/dictionary/", "the data dictionary", default=200),
     GET("outcomes/dictionary.csv", default=200),
-    # REST API as signed-in browser sessions; an unknown token answers 401
-    GET("api/v1/exports/", "each sees their own", anonymous=401, default=200),
-    POST("api/v1/exports/", "empty body: 400 before the role check", anonymous=401, default=400),
-    GET("api/v1/exports/<int:pk>/", anonymous=401, **OWN_EXPORT),
-    GET(
-        "api/v1/exports/<int:pk>/download/",
-        "not built: 409",
-        anonymous=401,
-        **{**OWN_EXPORT, "coordinator": 409},
-    ),
     # Dashboards: every signed-in user, over the patients they may see
     GET("outcomes/dashboards/", default=200),
     GET("outcomes/dashboards/plotly.css", "plotly.js's rules: public", anonymous=200, default=200),
@@ -208,10 +240,145 @@ ROWS += [
     GET("outcomes/dashboards/<slug:page>/csv/<slug:key>/", "no result yet: 404", default=404),
 ]
 
-# The REST API's router and the token pages landed in main minutes before this table was
-# merged: their rows are still to be written. Listed here so the gap is explicit (the
-# README says so); every other route without a row fails the test.
-PENDING_PREFIXES = ("api/", "^api/", "account/tokens/", "quality/")
+# Data quality (outcomes.quality): every signed-in user, over their sites' findings
+ROWS += [
+    GET("quality/", default=200),
+    GET("quality/run/", "POST only", default=405),
+    POST("quality/run/", "queued (or refused with a message): back to the page", default=302),
+    GET("quality/findings/", default=200),
+    GET("quality/findings/<int:pk>/", "a finding on site A's patient", **READ_A),
+    POST("quality/findings/<int:pk>/", "empty review: errors", **READ_A),
+    GET("quality/completeness.csv", default=200),
+    GET("quality/findings.csv", default=200),
+]
+# A user's own API tokens (made and revoked by the signed-in user; a token cannot make one)
+ROWS += [
+    GET("account/tokens/", default=200),
+    POST("account/tokens/", "empty form: errors", default=200),
+    GET("account/tokens/revoke/", "POST only", default=405),
+    POST("account/tokens/revoke/", "no such token of theirs", default=404),
+]
+
+# The REST API (/api/v1/): one row per operation. Site A's records by primary key.
+RECORD = {"default": 200, "other_surgeon": 404}
+# No body: validation (400) after the role check; coordinators read but do not enter cases.
+CREATE = {"default": 400, "coordinator": 403}
+# Changing a record first needs its version (If-Match): 428 once the permission check passed.
+CHANGE = {"default": 428, "other_surgeon": 404, "coordinator": 403}
+API_DOCS = {"anonymous": 200, "default": 200}
+AGGREGATE = "queued for the worker: 202 (200 once computed)"
+ROWS += [
+    API("GET", "api/v1/schema/", "OpenAPI schema: public", **API_DOCS),
+    API("GET", "api/v1/docs/", "Swagger UI: public", **API_DOCS),
+    API("GET", "api/v1/redoc/", "ReDoc: public", **API_DOCS),
+]
+for records in ("patients", "fractures", "procedures", "visits", "radiographs", "adverse-events"):
+    ROWS += [
+        API("GET", f"api/v1/{records}/", "the user's sites only", default=200),
+        API("POST", f"api/v1/{records}/", **CREATE),
+        API("GET", f"api/v1/{records}/<pk>/", **RECORD),
+        API("PUT", f"api/v1/{records}/<pk>/", **CHANGE),
+        API("PATCH", f"api/v1/{records}/<pk>/", **CHANGE),
+    ]
+ROWS += [
+    API(
+        "POST",
+        "api/v1/patients/<pk>/withdraw/",
+        "site administrators; no reason: 400",
+        default=403,
+        other_surgeon=404,
+        site_admin=400,
+        superuser=400,
+    ),
+    API("GET", "api/v1/treated-levels/", default=200),
+    API(
+        "POST",
+        "api/v1/treated-levels/",
+        "written with their procedure",
+        default=405,
+        coordinator=403,
+    ),
+    API("GET", "api/v1/treated-levels/<pk>/", **RECORD),
+    API("PUT", "api/v1/treated-levels/<pk>/", **CHANGE),
+    API("PATCH", "api/v1/treated-levels/<pk>/", **CHANGE),
+    # Cohorts and statistics runs (site A's surgeon's cohort)
+    API("GET", "api/v1/cohorts/", "own and site colleagues'", default=200),
+    API(
+        "POST",
+        "api/v1/cohorts/",
+        "a new definition: created",
+        default=201,
+        body={"name": "API", "filters": {"sexes": ["F"]}},
+    ),
+    API("GET", "api/v1/cohorts/<pk>/", **COHORT_A),
+    API(
+        "PUT",
+        "api/v1/cohorts/<pk>/",
+        "owner only; no body: 400",
+        **{**COHORT_OWNER, "surgeon": 400, "superuser": 400},
+    ),
+    API("PATCH", "api/v1/cohorts/<pk>/", "owner only", **COHORT_OWNER),
+    API(
+        "DELETE",
+        "api/v1/cohorts/<pk>/",
+        "owner only",
+        **{**COHORT_OWNER, "surgeon": 204, "superuser": 204},
+    ),
+    API("GET", "api/v1/cohorts/<int:cohort_pk>/runs/", **COHORT_A),
+    API(
+        "POST",
+        "api/v1/cohorts/<int:cohort_pk>/runs/",
+        "no analysis: 400",
+        default=400,
+        other_surgeon=404,
+    ),
+    API("GET", "api/v1/cohorts/<int:cohort_pk>/runs/<int:pk>/", **COHORT_A),
+    API(
+        "GET",
+        "api/v1/cohorts/<int:cohort_pk>/runs/<int:pk>/result/",
+        "not finished: 202",
+        default=202,
+        other_surgeon=404,
+    ),
+    # Aggregates over the patients the user may see (small cells withheld)
+    API("GET", "api/v1/aggregates/outcomes/", AGGREGATE, default=202, query="metric=vas"),
+    API("GET", "api/v1/aggregates/rates/", AGGREGATE, default=202, query="event=leakage"),
+    API("GET", "api/v1/aggregates/tables/table1/", AGGREGATE, default=202),
+    API("GET", "api/v1/aggregates/tables/table2/", AGGREGATE, default=202),
+    # Exports (site A's coordinator's de-identified export, not yet built)
+    API("GET", "api/v1/exports/", "each sees their own", default=200),
+    API("POST", "api/v1/exports/", "empty body: 400 before the role check", default=400),
+    API("GET", "api/v1/exports/<int:pk>/", "its owner only", **OWN_EXPORT),
+    API(
+        "GET",
+        "api/v1/exports/<int:pk>/download/",
+        "not built: 409",
+        **{**OWN_EXPORT, "coordinator": 409},
+    ),
+    # Data quality (a finished run over site A, and its finding)
+    API("GET", "api/v1/quality/", default=200),
+    API("GET", "api/v1/quality/completeness/", default=200),
+    API("GET", "api/v1/quality/findings/", default=200),
+    API(
+        "POST",
+        "api/v1/quality/findings/<int:pk>/review/",
+        "empty review: 400",
+        default=400,
+        other_surgeon=404,
+    ),
+    API(
+        "POST",
+        "api/v1/quality/runs/",
+        "the page's run is still pending: 200, that one; else queued: 202",
+        default=200,
+        other_surgeon=403,
+        token_write=202,
+    ),
+    API("GET", "api/v1/quality/runs/<int:pk>/", default=200, other_surgeon=404),
+    # Any other /api/ URL: a JSON 404 for everyone
+    API("GET", "^api/", "no such endpoint", anonymous=404, default=404),
+    API("POST", "^api/", "no such endpoint", anonymous=404, default=404, token_read=404),
+]
 
 ADMIN_PREFIX = "admin/"
 ADMIN_EXPECT = {actor: ADMIN_LOGIN for actor in ACTORS} | {"superuser": ADMIN}
@@ -231,7 +398,10 @@ def render_markdown() -> str:
     lines = [head, "|" + "---|" * (len(ACTORS) + 3)]
     for row in ROWS:
         cells = " | ".join(str(row.expect[a]) for a in ACTORS)
-        lines.append(f"| {row.method} | `/{row.route}` | {cells} | {row.note} |")
+        # A regex catch-all (`^api/`) reads as the prefix it catches: `/api/…`.
+        route = f"{row.route[1:]}…" if row.route.startswith("^") else row.route
+        url = f"/{route}" + (f"?{row.query}" if row.query else "")
+        lines.append(f"| {row.method} | `{url}` | {cells} | {row.note} |")
     cells = " | ".join(str(ADMIN_EXPECT[a]) for a in ACTORS)
     lines.append(f"| any | `/admin/...` (every admin URL) | {cells} | Django admin: staff only |")
     return "\n".join(lines) + "\n"

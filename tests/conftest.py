@@ -24,6 +24,28 @@ def add_reference_techniques() -> None:
     importlib.import_module("registry.migrations.0002_techniques").add_techniques(apps, None)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _flushes_may_truncate_the_access_log():
+    """On PostgreSQL the access log refuses TRUNCATE (registry migration 0008) unless the
+    transaction set registry.audit.TRUNCATE_SETTING. Between transactional tests the test
+    database is flushed (a TRUNCATE of every table): only that flush sets it."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    from registry.audit import TRUNCATE_SETTING
+
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self, style, tables, **kwargs):
+        statements = original(self, style, tables, **kwargs)
+        if statements:
+            statements = [f"SELECT set_config('{TRUNCATE_SETTING}', 'on', true)", *statements]
+        return statements
+
+    DatabaseOperations.sql_flush = sql_flush
+    yield
+    DatabaseOperations.sql_flush = original
+
+
 @pytest.fixture(autouse=True)
 def _reference_rows_survive_flushes(request, django_db_blocker):
     """A transactional or live-server test empties every table when it ends, including the

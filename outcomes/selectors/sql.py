@@ -13,6 +13,7 @@ import io
 from collections.abc import Mapping, Sequence
 
 import pandas as pd
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import BooleanField, Expression, F, Q, QuerySet
 
@@ -45,7 +46,10 @@ def read_frame(queryset: QuerySet, schema: Schema) -> pd.DataFrame:
 
 
 def _copy_frame(rows: QuerySet, schema: Schema) -> pd.DataFrame:
-    sql, params = rows.query.sql_with_params()
+    try:
+        sql, params = rows.query.sql_with_params()
+    except EmptyResultSet:  # e.g. `site__in=[]` (a user whose sites have no patients): no SQL
+        return _empty(schema)
     buffer = io.BytesIO()
     with connections[rows.db].cursor() as cursor:
         statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
@@ -53,7 +57,7 @@ def _copy_frame(rows: QuerySet, schema: Schema) -> pd.DataFrame:
             for block in copy:
                 buffer.write(block)
     if not buffer.getbuffer().nbytes:
-        return pd.DataFrame({column: pd.Series(dtype=object) for column in schema})
+        return _empty(schema)
     buffer.seek(0)
     return pd.read_csv(
         buffer,
@@ -63,6 +67,10 @@ def _copy_frame(rows: QuerySet, schema: Schema) -> pd.DataFrame:
         keep_default_na=False,
         na_values=[""],
     )
+
+
+def _empty(schema: Schema) -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype=object) for column in schema})
 
 
 def coerce(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:

@@ -1,9 +1,9 @@
 """The access log: who signed in, opened, exported or was refused what, and when.
 
 Record history (simple_history) says who changed a clinical row; this log says who *read* or
-tried to. Rows are only ever added: the model refuses updates and deletes, and on PostgreSQL a
-trigger (migration 0005) refuses them in the database too. The one permitted delete is the
-retention purge, `registry.audit.purge_access_log`.
+tried to. Rows are only ever added: the model refuses updates and deletes, and on PostgreSQL
+triggers refuse them in the database too (migration 0006), and TRUNCATE (0008). The one
+permitted delete is the retention purge, `registry.audit.purge_access_log`.
 """
 
 from django.conf import settings

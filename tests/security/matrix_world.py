@@ -1,5 +1,7 @@
 """The world the permission matrix is walked in: two sites, one actor of each kind, one
-patient of site A with a whole case, a cohort and a run; and how to fill each URL's kwargs."""
+patient of site A with a whole case, a cohort and a run, an export, a data-quality run with a
+finding, and two real API tokens of site A's surgeon (read-only and de-identified; read-write
+and identified); and how to fill each URL's kwargs."""
 
 from __future__ import annotations
 
@@ -15,8 +17,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from outcomes.services import cohort_create, run_request
 from registry import services
-from registry.models import Role
+from registry.models import Role, TokenScope
 from registry.permission_matrix import ACTORS
+from registry.services.api_tokens import api_token_create
 from tests.factories import SiteFactory, UserFactory, member
 from tests.registry.web_cases import full_case
 
@@ -27,7 +30,8 @@ class World:
     site_b: object
     users: dict
     patient: object
-    objects: dict  # route segment -> pk
+    objects: dict  # route segment(s) before <pk> -> pk
+    tokens: dict  # token actor -> key
 
 
 def build_world() -> World:
@@ -61,24 +65,91 @@ def build_world() -> World:
 
     coordinator = users["coordinator"]
     objects["exports"] = export_request(user=coordinator, format="csv").pk
-    # Every admin model has a row to open (django-otp's admin answers 500 for a missing one).
+    # The API's records by primary key (its patients too: the pages take the registry ID).
+    level = procedure.treated_levels.order_by("pk").first()
+    objects["patients"] = patient.pk
+    objects["treated-levels"] = level.pk
+    objects["radiographs"] = visit.radiographs.order_by("pk").first().pk
+    # A data-quality run over site A, done (its checks run here, not on a worker), and a
+    # finding of it: the case has no 2-week visit.
+    from outcomes.quality.models import Finding
+    from outcomes.quality.services import run_execute
+    from outcomes.quality.services import run_request as quality_run_request
+
+    quality = quality_run_request(user=coordinator, site=site_a).run
+    run_execute(run_id=quality.pk)
+    finding = Finding.objects.filter(run=quality).order_by("pk").first()
+    assert finding is not None, "the matrix world's case should give a data-quality finding"
+    objects["quality/runs"] = quality.pk
+    objects["findings"] = finding.pk
+    # Real tokens of site A's surgeon: a read-only de-identified feed, a read-write client.
+    tokens = {
+        "token_read": api_token_create(
+            user=surgeon, name="matrix feed", scope=TokenScope.READ, deidentified=True
+        )[1],
+        "token_write": api_token_create(
+            user=surgeon, name="matrix client", scope=TokenScope.WRITE, deidentified=False
+        )[1],
+    }
+    # Every admin model has a row to open (so its change, config and QR pages are walked too).
     TOTPDevice.objects.create(user=users["superuser"], name="matrix", confirmed=False)
-    return World(site_a, site_b, users, patient, objects)
+    return World(site_a, site_b, users, patient, objects, tokens)
 
 
 def walk(patterns=None, prefix: str = "", namespace: str = ""):
-    """(route, name with namespace, pattern) of every URL pattern, includes resolved."""
+    """(route, name with namespace, pattern) of every URL pattern, includes resolved; a DRF
+    router's regex (`^patients/(?P<pk>[^/.]+)/$`) reads as a route (`patients/<pk>/`)."""
     for pattern in get_resolver().url_patterns if patterns is None else patterns:
         if isinstance(pattern, URLResolver):
             ns = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
             yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), ns)
         elif isinstance(pattern, URLPattern):
             name = f"{namespace}{pattern.name}" if pattern.name else ""
-            yield prefix + str(pattern.pattern), name, pattern
+            yield prefix + _readable(str(pattern.pattern)), name, pattern
+
+
+_ROUTER_GROUP = re.compile(r"\(\?P<(\w+)>\[\^/\.\]\+\)")
+
+
+def _readable(pattern: str) -> str:
+    if pattern.startswith("^") and pattern.endswith("$"):
+        return _ROUTER_GROUP.sub(r"<\1>", pattern[1:-1])
+    return pattern
+
+
+def api_operations(pattern: URLPattern) -> set[str] | None:
+    """The HTTP methods a REST API view answers (a viewset's actions, an APIView's
+    handlers), or None for a view that is not DRF's."""
+    callback = pattern.callback
+    actions = getattr(callback, "actions", None)
+    if actions:
+        # DRF adds `head` to a viewset's actions once it has answered a GET: not an operation.
+        return {method.upper() for method in actions} - {"HEAD", "OPTIONS"}
+    view_class = getattr(callback, "cls", None)
+    if view_class is None:
+        return None
+    allowed = getattr(view_class, "http_method_names", [])
+    return {
+        method.upper()
+        for method in ("get", "post", "put", "patch", "delete")
+        if method in allowed and hasattr(view_class, method)
+    }
 
 
 ADVERSE_EVENT = {"event_type": "other", "onset_date": date(2024, 3, 2), "clavien_dindo": "I"}
-_PK_AFTER = re.compile(r"([a-z-]+)/<int:pk>")
+_PK = re.compile(r"<(?:int:)?pk>")
+# Regex routes without a name: a URL that stands for them.
+EXAMPLES = {"^api/": "/api/v0/no-such-endpoint/"}
+
+
+def _object_pk(world: World, route: str) -> int:
+    """The world's object for the <pk> of `route`: the longest key its path before <pk>
+    ends with (`quality/runs` before `runs`)."""
+    before = "/" + route[: _PK.search(route).start()].strip("/")
+    keys = [key for key in world.objects if before.endswith("/" + key)]
+    if not keys:
+        raise KeyError(f"the matrix world has no object for <pk> in {route}")
+    return world.objects[max(keys, key=len)]
 
 
 def url_for(world: World, route: str, name: str, pattern: URLPattern) -> str | None:
@@ -90,8 +161,9 @@ def url_for(world: World, route: str, name: str, pattern: URLPattern) -> str | N
         elif key == "pk" and route.startswith("admin/"):
             kwargs[key] = _admin_object_id(name)
         elif key == "pk":
-            segment = _PK_AFTER.findall(route)[-1]
-            kwargs[key] = world.objects[segment]
+            kwargs[key] = _object_pk(world, route)
+        elif key == "cohort_pk":
+            kwargs[key] = world.objects["cohorts"]
         elif key == "analysis":
             kwargs[key] = "rates"
         elif key == "page":
@@ -114,6 +186,8 @@ def url_for(world: World, route: str, name: str, pattern: URLPattern) -> str | N
             return None
         else:
             raise KeyError(f"the matrix does not know how to fill <{key}> in {route}")
+    if route in EXAMPLES:
+        return EXAMPLES[route]
     if not name:
         return None
     try:
@@ -136,9 +210,10 @@ def _admin_object_id(name: str) -> str:
 def client_for(world: World, actor: str) -> Client:
     assert actor in ACTORS
     user = world.users.get(actor)
-    if actor.startswith("token_"):
-        # Until a token model exists, a token header on a web page counts for nothing.
-        return Client(HTTP_AUTHORIZATION="Token not-a-valid-token")
+    if actor in world.tokens:
+        # A real token: the API acts as its user (site A's surgeon) within its scope; web
+        # pages ignore it (they read the session only), so there it is an anonymous visitor.
+        return Client(HTTP_AUTHORIZATION=f"Token {world.tokens[actor]}")
     client = Client()
     if user is not None:
         client.force_login(user)

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -10,10 +11,17 @@ from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from registry.audit import purge_access_log, record_access
 from registry.middleware import AccessAuditMiddleware
-from registry.models import AccessAction, AccessEvent, AccessLogIsAppendOnly
+from registry.models import (
+    AccessAction,
+    AccessEvent,
+    AccessLogIsAppendOnly,
+    ApiToken,
+    TokenScope,
+)
 from tests.factories import PASSWORD
 from tests.registry.web_cases import full_case
 
@@ -74,6 +82,48 @@ def test_a_request_authenticated_by_a_token_is_a_token_use(site_a, surgeon_a):
     assert event.object_type == "registry.site" and event.user_id == surgeon_a.pk
 
 
+def test_a_token_made_on_the_page_then_used_revoked_and_refused_is_all_in_the_log(
+    patient, surgeon_a
+):
+    page = signed(surgeon_a).post(
+        reverse("api_tokens"), {"name": "ward dashboard", "scope": TokenScope.READ}
+    )
+    key = re.search(r'id="new-token-key">([^<]+)<', page.content.decode()).group(1)
+    token = ApiToken.objects.get(user=surgeon_a)
+    created = AccessEvent.objects.get(action=AccessAction.TOKEN_CREATED)
+    assert (created.user_id, created.object_type, created.object_id, created.ip_address) == (
+        surgeon_a.pk,
+        "registry.apitoken",
+        token.token_key,
+        "192.0.2.7",
+    )
+    assert created.path == reverse("api_tokens") and created.detail["owner"] == "surgeon-a"
+    assert key.startswith(token.token_key)
+
+    api = APIClient(REMOTE_ADDR="192.0.2.9", HTTP_AUTHORIZATION=f"Token {key}")
+    assert api.get(reverse("api-patient-list")).status_code == 200
+    assert api.post(reverse("api-patient-list"), {}, format="json").status_code == 403
+    used = AccessEvent.objects.filter(action=AccessAction.TOKEN_USED).order_by("id")
+    assert [(e.user_id, e.object_id, e.ip_address, e.method, e.status) for e in used] == [
+        (surgeon_a.pk, token.token_key, "192.0.2.9", "GET", 200),
+        (surgeon_a.pk, token.token_key, "192.0.2.9", "POST", 403),
+    ]
+    assert used[0].path == reverse("api-patient-list")
+    denied = AccessEvent.objects.get(action=AccessAction.DENIED)
+    assert (denied.user_id, denied.status, denied.method) == (surgeon_a.pk, 403, "POST")
+
+    signed(surgeon_a).post(reverse("api_token_revoke"), {"token": token.pk})
+    revoked = AccessEvent.objects.get(action=AccessAction.TOKEN_REVOKED)
+    assert (revoked.user_id, revoked.object_id, revoked.ip_address) == (
+        surgeon_a.pk,
+        token.token_key,
+        "192.0.2.7",
+    )
+    # A revoked key authenticates nobody: a 401, and no token use.
+    assert api.get(reverse("api-patient-list")).status_code == 401
+    assert AccessEvent.objects.filter(action=AccessAction.TOKEN_USED).count() == 2
+
+
 def test_the_log_refuses_updates_and_deletes(surgeon_a):
     event = record_access(request_or_user=surgeon_a, action=AccessAction.EXPORT, obj="x")
     event.username = "someone-else"
@@ -100,6 +150,28 @@ def test_on_postgresql_the_database_refuses_them_too(surgeon_a):
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             connection.cursor().execute(sql)
     assert AccessEvent.objects.filter(username="surgeon-a").count() == 1
+
+
+def test_on_postgresql_the_database_refuses_truncate_too_and_retention_still_purges(
+    surgeon_a, settings
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the TRUNCATE trigger is PostgreSQL's")
+    from django.db.utils import DatabaseError
+
+    settings.ACCESS_LOG_RETENTION_DAYS = 1
+    record_access(request_or_user=surgeon_a, action=AccessAction.EXPORT, obj="kept")
+    for sql in (
+        "TRUNCATE registry_accessevent",
+        "TRUNCATE registry_accessevent RESTART IDENTITY CASCADE",
+    ):
+        with pytest.raises(DatabaseError, match="TRUNCATE refused"), transaction.atomic():
+            connection.cursor().execute(sql)
+    assert AccessEvent.objects.filter(object_id="kept").count() == 1
+    # Retention deletes rows (it never truncates): the purge of everything older than a
+    # moment from now goes through the triggers.
+    assert purge_access_log(older_than=timezone.now() + timedelta(seconds=1)) == 1
+    assert list(AccessEvent.objects.values_list("action", flat=True)) == [AccessAction.PURGED]
 
 
 def test_the_retention_purge_is_the_one_delete_and_is_itself_logged(surgeon_a, settings):

@@ -9,7 +9,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from registry.models import AccessAction, AccessEvent, Role
-from tests.factories import PASSWORD, member
+from tests.factories import PASSWORD, UserFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -176,6 +176,48 @@ def test_a_site_administrator_must_enrol_then_verify_a_second_factor(site_admin_
     actions = set(AccessEvent.objects.values_list("action", flat=True))
     assert {AccessAction.SECOND_FACTOR_ENROLLED, AccessAction.SECOND_FACTOR_FAILED} <= actions
     assert AccessAction.SECOND_FACTOR in actions
+
+
+@override_settings(SECOND_FACTOR_REQUIRED_FOR_ADMINS=True)
+def test_a_superuser_without_a_device_is_led_from_the_admin_to_enrol_then_the_admin_works():
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = Client(REMOTE_ADDR="10.0.0.1", raise_request_exception=False)
+    signed = client.post(
+        f"{reverse('admin:login')}?next=/admin/",
+        {"username": "root", "password": PASSWORD, "next": "/admin/"},
+    )
+    assert signed.status_code == 302
+    admin_page = client.get(reverse("admin:index"))
+    assert admin_page.status_code == 302
+    setup_url = admin_page["Location"]
+    assert setup_url.startswith(reverse("two_factor_setup")) and "next=%2Fadmin%2F" in setup_url
+    setup = client.get(setup_url)
+    assert setup.status_code == 200 and b"data:image/svg+xml;base64," in setup.content
+    device = TOTPDevice.objects.get(user=root, confirmed=False)
+    enrolled = client.post(setup_url, {"token": _code(device), "next": "/admin/"})
+    assert enrolled.status_code == 302 and enrolled["Location"] == "/admin/"
+    assert client.get(reverse("admin:index")).status_code == 200
+    # django-otp's device pages in the admin: the device's QR code, and 404 (not 500) for
+    # a device that does not exist.
+    device.refresh_from_db()
+    assert device.confirmed
+    config = client.get(reverse("admin:otp_totp_totpdevice_config", kwargs={"pk": device.pk}))
+    assert config.status_code == 200
+    qr = client.get(reverse("admin:otp_totp_totpdevice_qrcode", kwargs={"pk": device.pk}))
+    assert qr.status_code == 200 and qr["Content-Type"] == "image/svg+xml"
+    for name in ("admin:otp_totp_totpdevice_config", "admin:otp_totp_totpdevice_qrcode"):
+        assert client.get(reverse(name, kwargs={"pk": device.pk + 99})).status_code == 404
+    # The next sign-in to the admin asks for the code before the admin opens.
+    client.post(reverse("admin:logout"))
+    device.last_t = -1  # the same 30-second code may be used once: let the test reuse it
+    device.save()
+    client.post(reverse("admin:login"), {"username": "root", "password": PASSWORD})
+    page = client.get(reverse("admin:index"))
+    assert page["Location"].startswith(reverse("two_factor_verify"))
+    client.post(reverse("two_factor_verify"), {"token": _code(device)})
+    assert client.get(reverse("admin:index")).status_code == 200
+    actions = set(AccessEvent.objects.filter(user=root).values_list("action", flat=True))
+    assert {AccessAction.SECOND_FACTOR_ENROLLED, AccessAction.SECOND_FACTOR} <= actions
 
 
 @override_settings(SECOND_FACTOR_REQUIRED_FOR_ADMINS=True)
