@@ -1,8 +1,8 @@
 """Querysets to pandas frames, fast on PostgreSQL and identical on every backend.
 
-On PostgreSQL a frame is streamed with `COPY (<the queryset's SQL>) TO STDOUT` as CSV and
-parsed by pandas' C reader: no Python object per value, which is what makes reading a
-100,000-patient cohort cheap. Elsewhere (SQLite in development and tests) the queryset's
+On PostgreSQL a frame is read with `COPY` as one array per column and parsed by numpy:
+no Python object (and no client round of work) per row or value, which is what makes
+reading a 100,000-patient cohort cheap. Elsewhere (SQLite in development and tests) the queryset's
 rows are read normally. Both paths coerce to the same dtypes, and a test on PostgreSQL
 checks they give equal frames.
 """
@@ -10,8 +10,10 @@ checks they give equal frames.
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 from django.db import connections
 from django.db.models import BooleanField, Expression, F, Q, QuerySet
@@ -25,16 +27,6 @@ from outcomes.routers import read_alias
 Schema = Mapping[str, str]
 
 
-# How pandas' CSV reader parses each kind: straight into numbers, no string per value.
-_CSV_DTYPES = {
-    "id": "int64",
-    "int": "float64",
-    "float": "float64",
-    "category": "category",
-    "bool": "category",
-}
-
-
 def read_frame(queryset: QuerySet, schema: Schema) -> pd.DataFrame:
     rows = queryset.values_list(*schema)
     if connections[rows.db].vendor == "postgresql":
@@ -45,24 +37,73 @@ def read_frame(queryset: QuerySet, schema: Schema) -> pd.DataFrame:
 
 
 def _copy_frame(rows: QuerySet, schema: Schema) -> pd.DataFrame:
+    """The rows as one array per column: `COPY (SELECT array_agg(c0), array_agg(c1), ...
+    FROM (<the queryset's SQL>)) TO STDOUT`. PostgreSQL sends one row of arrays instead of
+    a message per row (the client's per-message cost was most of the reading time), and
+    numpy parses each array's text in C. The arrays keep the rows' order (one aggregate
+    over the ordered subquery)."""
     sql, params = rows.query.sql_with_params()
+    names = [f"c{i}" for i in range(len(schema))]
+    arrays = ", ".join(f"array_agg({name})" for name in names)
+    # The queryset's own SQL, its parameters passed separately; the rest is fixed text.
+    columns = ", ".join(names)
+    statement = f"COPY (SELECT {arrays} FROM ({sql}) AS rows({columns})) TO STDOUT"  # noqa: S608
     buffer = io.BytesIO()
-    with connections[rows.db].cursor() as cursor:
-        statement = f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)"
-        with cursor.cursor.copy(statement, params) as copy:
-            for block in copy:
-                buffer.write(block)
-    if not buffer.getbuffer().nbytes:
+    with connections[rows.db].cursor() as cursor, cursor.cursor.copy(statement, params) as copy:
+        for block in copy:
+            buffer.write(block)
+    fields = buffer.getvalue().rstrip(b"\n").split(b"\t")
+    if fields[0] == b"\\N":  # no rows: every aggregate is NULL
         return pd.DataFrame({column: pd.Series(dtype=object) for column in schema})
-    buffer.seek(0)
-    return pd.read_csv(
-        buffer,
-        header=None,
-        names=list(schema),
-        dtype={column: _CSV_DTYPES[kind] for column, kind in schema.items()},
-        keep_default_na=False,
-        na_values=[""],
-    )
+    parsed = zip(schema.items(), fields, strict=True)
+    return pd.DataFrame({column: _parse_array(field, kind) for (column, kind), field in parsed})
+
+
+def _parse_array(field: bytes, kind: str) -> np.ndarray | list:
+    """One array in PostgreSQL's text form (`{1,NULL,3}`, inside COPY's text format)."""
+    body = field[1:-1]
+    if kind in ("id", "int", "float"):
+        if not body:
+            return np.empty(0)
+        dtype = np.int64 if kind == "id" else np.float64
+        values = np.fromstring(body.replace(b"NULL", b"nan"), dtype=dtype, sep=",")
+        if values.size != body.count(b",") + 1:  # fromstring stops quietly at a bad item
+            raise ValueError(f"unparsable {kind} array from the database: {body[:80]!r}")
+        return values
+    if b'"' in body or b"\\" in body:  # quoted elements: text with commas, quotes, spaces
+        return _parse_quoted(_unescape_copy(field.decode()))
+    return [None if item == "NULL" else item for item in body.decode().split(",")] if body else []
+
+
+_COPY_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
+
+
+def _unescape_copy(text: str) -> str:
+    """Undo COPY's text-format escapes (a backslash before a character, or a named one)."""
+    return re.sub(r"\\(.)", lambda match: _COPY_ESCAPES.get(match[1], match[1]), text)
+
+
+def _parse_quoted(text: str) -> list:
+    """The general text-array syntax: elements quoted with backslash escapes, NULL bare."""
+    items, i, body = [], 0, text[1:-1]
+    while i < len(body):
+        if body[i] == '"':
+            i += 1
+            chars = []
+            while body[i] != '"':
+                if body[i] == "\\":
+                    i += 1
+                chars.append(body[i])
+                i += 1
+            items.append("".join(chars))
+            i += 2  # the closing quote and the comma
+        else:
+            end = body.find(",", i)
+            end = len(body) if end < 0 else end
+            item = body[i:end]
+            items.append(None if item == "NULL" else item)
+            i = end + 1
+    return items
 
 
 def coerce(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
