@@ -31,7 +31,6 @@ from django.db.models.functions import Cast
 
 from outcomes import variables
 from outcomes.routers import read_alias
-from outcomes.selectors.cases import age_at_procedure
 from outcomes.selectors.fingerprint import EpochDay, EpochMicroseconds, Figures
 from outcomes.selectors.sql import read_frame
 from registry import vertebrae
@@ -284,10 +283,11 @@ def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, 
             unit_id=F("pk"),
             site_id=F("patient__site_id"),
             technique_code=F("technique__code"),
-            age=age_at_procedure(),
+            procedure_day=EpochDay("date"),
+            birth_day=EpochDay("patient__date_of_birth"),
             sex=F("patient__sex"),
-            bmi=_float("patient__weight_kg")
-            / (_float("patient__height_cm") * _float("patient__height_cm") / 10000.0),
+            weight=_number("patient__weight_kg"),
+            height=_number("patient__height_cm"),
             bmd_t_score=_number("patient__bmd_t_score"),
             asa_class=F("patient__asa_class"),
             smoking=F("patient__smoking"),
@@ -306,9 +306,11 @@ def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, 
             "patient_id": "id",
             "site_id": "id",
             "technique_code": "category",
-            "age": "int",
+            "procedure_day": "float",
+            "birth_day": "float",
             "sex": "category",
-            "bmi": "float",
+            "weight": "float",
+            "height": "float",
             "bmd_t_score": "float",
             "asa_class": "int",
             "smoking": "category",
@@ -339,9 +341,40 @@ def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, 
         "procedures": _figures(every, frame["unit_id"], frame["fp_procedure"]),
         "patients": Figures.of_parts(0, 0, frame["fp_patient"]),
     }
-    frame = frame.drop(columns=["fp_procedure", "fp_patient"])
+    # Age in whole years at the procedure and BMI, as the SQL expressions computed them
+    # (the same float operations in the same order), off the database's clock.
+    height = frame["height"].to_numpy()
+    derived = {
+        "age": whole_years(frame["birth_day"].to_numpy(), frame["procedure_day"].to_numpy()),
+        "bmi": frame["weight"].to_numpy() / (height * height / 10000.0),
+    }
+    at = frame.columns.get_loc("procedure_day")
+    frame = frame.drop(columns=["fp_procedure", "fp_patient", "procedure_day", "birth_day"])
+    frame.insert(at, "age", derived["age"])
+    frame.insert(frame.columns.get_loc("weight"), "bmi", derived["bmi"])
+    frame = frame.drop(columns=["weight", "height"])
     names = {"technique_code": "technique", "ambulation": "ambulation_hours"}
     return frame.rename(columns=names), figures
+
+
+def whole_years(born: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """Age in whole years from epoch days (NaN where either is missing): the year
+    difference, less one before the birthday (as `cases.age_at_procedure`)."""
+    known = ~(np.isnan(born) | np.isnan(on))
+    ages = np.full(born.shape, np.nan)
+    b = born[known].astype("int64").astype("datetime64[D]")
+    d = on[known].astype("int64").astype("datetime64[D]")
+
+    def parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        months = days.astype("datetime64[M]")
+        year = days.astype("datetime64[Y]").astype("int64")
+        month = months.astype("int64") % 12
+        return year, month, (days - months).astype("int64")
+
+    (by, bm, bd), (dy, dm, dd) = parts(b), parts(d)
+    before_birthday = (dm < bm) | ((dm == bm) & (dd < bd))
+    ages[known] = dy - by - before_birthday
+    return ages
 
 
 def _recategorised(values: pd.Series) -> pd.Categorical:

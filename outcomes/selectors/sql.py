@@ -9,6 +9,7 @@ checks they give equal frames.
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -71,7 +72,11 @@ def _parse_array(field: bytes, kind: str) -> np.ndarray | list:
             raise ValueError(f"unparsable {kind} array from the database: {body[:80]!r}")
         return values
     if b'"' in body or b"\\" in body:  # quoted elements: text with commas, quotes, spaces
-        return _parse_quoted(_unescape_copy(field.decode()))
+        text = _unescape_copy(field.decode())
+        if '"NULL"' in text:  # the text NULL, not a null: only the slow parser tells them apart
+            return _parse_quoted(text)
+        (items,) = csv.reader([text[1:-1]], escapechar="\\", doublequote=False, strict=True)
+        return [None if item == "NULL" else item for item in items]
     return [None if item == "NULL" else item for item in body.decode().split(",")] if body else []
 
 
@@ -128,7 +133,7 @@ def _categorical(values: pd.Series) -> pd.Categorical:
     """Text as a categorical, empty text as missing, categories sorted (same on every path)."""
     text = values.astype(object)
     text = text.where(text.notna() & (text != ""), None)
-    kept = sorted(set(text.dropna()))
+    kept = sorted(pd.unique(text.dropna()))
     return pd.Categorical(text, categories=pd.Index(kept, dtype="str"))
 
 
