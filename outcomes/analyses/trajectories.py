@@ -54,7 +54,7 @@ def outcome_trajectory(
         (g, tp): followup_counts(
             values.status[tp][members[i]],
             let_in=values.let_in,
-            n_withdrawn=withdrawn[tp].get(g, 0) if values.unit == "patient" else 0,
+            n_withdrawn=withdrawn[tp].get(g, 0),
             unit=values.unit,
         )
         for i, g in enumerate(groups)
@@ -134,12 +134,12 @@ def trajectories(data: CohortData, parameters: dict[str, Any], progress: Progres
     keys = parameters["outcomes"]
     as_of = date.fromisoformat(parameters["as_of"])
     let_in = parameters["out_of_window"] == "include"
-    withdrawn = data.withdrawn_counts(as_of)
+    withdrawn = {unit: data.withdrawn_counts(as_of, unit=unit) for unit in ("patient", "level")}
     result = []
     for done, key in enumerate(keys, start=1):
         unit = parameters["unit"] if OUTCOMES[key].radiographic else "patient"
         values = data.outcome_values(key, as_of=as_of, let_in_out_of_window=let_in, unit=unit)
-        result.append(outcome_trajectory(values, withdrawn))
+        result.append(outcome_trajectory(values, withdrawn[unit]))
         progress(done / len(keys))
     # A list, not a mapping: PostgreSQL's jsonb does not keep the order of keys.
     return {"outcomes": result, "as_of": as_of.isoformat()}

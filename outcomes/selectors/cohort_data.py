@@ -369,10 +369,16 @@ class CohortData:
         """The definition's cases whose patient withdrew (counted, never analysed)."""
         return self._value("withdrawn")
 
-    def withdrawn_counts(self, as_of: date) -> dict[str, dict[str, int]]:
+    def withdrawn_counts(self, as_of: date, *, unit: str = "patient") -> dict[str, dict[str, int]]:
         """timepoint -> technique -> cases withdrawn before that window closed (and by
-        `as_of`): the `n_withdrawn` of every per-timepoint result."""
+        `as_of`): the `n_withdrawn` of every per-timepoint result; with `unit="level"`
+        their treated vertebrae (a per-vertebra result counts vertebrae)."""
         frame = self.withdrawn
+        weight = (
+            frame["n_levels"].fillna(0).to_numpy(dtype="int64")
+            if unit == "level"
+            else np.ones(len(frame), dtype="int64")
+        )
         procedure_day = frame["procedure_day"].to_numpy(dtype=float)
         withdrawn_day = frame["withdrawn_day"].to_numpy(dtype=float)
         technique = frame["technique"].astype(object).to_numpy()
@@ -385,8 +391,9 @@ class CohortData:
                 as_of=as_of,
                 withdrawn_day=withdrawn_day,
             )
-            chosen = technique[codes == followup.WITHDRAWN]
-            counts[tp] = {t: int((chosen == t).sum()) for t in self.techniques}
+            gone = codes == followup.WITHDRAWN
+            chosen, weights = technique[gone], weight[gone]
+            counts[tp] = {t: int(weights[chosen == t].sum()) for t in self.techniques}
         return counts
 
     @property

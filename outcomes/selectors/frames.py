@@ -26,11 +26,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.db import connections
-from django.db.models import Case, F, FloatField, IntegerField, QuerySet, Value, When
+from django.db.models import Case, F, FloatField, IntegerField, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast
 
 from outcomes import variables
 from outcomes.routers import read_alias
+from outcomes.selectors.cases import treated_level_count
 from outcomes.selectors.fingerprint import EpochDay, EpochMicroseconds, Figures
 from outcomes.selectors.sql import read_frame
 from registry import vertebrae
@@ -256,12 +257,15 @@ def film_pivot(
 
 def read_withdrawn(selection: QuerySet[Procedure]) -> pd.DataFrame:
     """Cases of the definition whose patient withdrew consent: technique, procedure day and
-    withdrawal day only. Their clinical data are never read; they are counted (n_withdrawn)."""
+    withdrawal day and the number of vertebrae treated only. Their clinical data are never
+    read; they are counted (n_withdrawn: cases, or their treated vertebrae per level)."""
     rows = selection.annotate(
         unit_id=F("pk"),
         technique_code=F("technique__code"),
         procedure_day=EpochDay("date"),
         withdrawn_day=EpochDay("patient__withdrawn_at"),
+        # What a per-vertebra (unit=level) result counts as withdrawn: treated vertebrae.
+        n_levels=Subquery(treated_level_count()),
     ).order_by("pk")
     frame = read_frame(
         rows,
@@ -270,6 +274,7 @@ def read_withdrawn(selection: QuerySet[Procedure]) -> pd.DataFrame:
             "technique_code": "category",
             "procedure_day": "float",
             "withdrawn_day": "float",
+            "n_levels": "int",
         },
     )
     return frame.rename(columns={"technique_code": "technique"})
