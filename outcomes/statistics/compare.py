@@ -86,13 +86,11 @@ def compare_groups(
     groups count; rows in other groups or without a group are counted in ``n_excluded``.
     """
     order = list(groups) if groups is not None else sorted(frame[group_col].dropna().unique())
-    included = frame[frame[group_col].isin(order)]
-    values = as_float_array(included[value_col])
-    labels = included[group_col].to_numpy()
-    samples = {g: values[labels == g] for g in order}
-    return compare_samples(
-        samples, n_excluded=int(len(frame) - len(included)), confidence=confidence
-    )
+    # Group codes (-1: another group or none): one pass, not a comparison per group.
+    codes = pd.Categorical(frame[group_col], categories=order).codes
+    values = as_float_array(frame[value_col])
+    samples = {g: values[codes == i] for i, g in enumerate(order)}
+    return compare_samples(samples, n_excluded=int((codes < 0).sum()), confidence=confidence)
 
 
 def compare_samples(

@@ -233,8 +233,9 @@ def describe_categorical(
     n, n_missing = int(data.size), int(series.size - data.size)
     labels = level_labels(series, levels)
     summary = CategoricalSummary(n=n, n_missing=n_missing, note=None if n else "no data")
+    tally = data.value_counts(sort=False, dropna=True)  # one pass, not one per level
     for level, label in labels.items():
-        count = int((data == level).sum())
+        count = int(tally.get(level, 0))
         summary.levels.append(
             LevelSummary(level, label, describe_proportion(count, n, confidence=confidence))
         )
