@@ -50,9 +50,11 @@ def outcome_trajectory(
     timepoints = list(withdrawn)
     members = [values.group_index == position for position in range(len(groups))]
     counted = {tp: values.counted(tp) for tp in timepoints}
+    # Positions rather than boolean masks: each array is indexed many times per group.
+    member_at = [np.flatnonzero(member) for member in members]
     blocks = {
         (g, tp): followup_counts(
-            values.status[tp][members[i]],
+            values.status[tp][member_at[i]],
             let_in=values.let_in,
             n_withdrawn=withdrawn[tp].get(g, 0),
             unit=values.unit,
@@ -62,7 +64,11 @@ def outcome_trajectory(
     }
     summaries, changes, comparisons = [], [], []
     # Each (group, timepoint) mask and summary once: the comparisons reuse the summaries.
-    masks = {(g, tp): members[i] & counted[tp] for i, g in enumerate(groups) for tp in timepoints}
+    masks = {
+        (g, tp): np.flatnonzero(members[i] & counted[tp])
+        for i, g in enumerate(groups)
+        for tp in timepoints
+    }
     described, paired = {}, {}
     for group in groups:
         for tp in timepoints:
