@@ -9,7 +9,6 @@ checks they give equal frames.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Mapping, Sequence
@@ -80,13 +79,29 @@ def _parse_array(field: bytes, kind: str) -> np.ndarray | list:
         if values.size != body.count(b",") + 1:
             raise ValueError(f"unparsable {kind} array from the database: {body[:80]!r}")
         return values
-    if b'"' in body or b"\\" in body:  # quoted elements: text with commas, quotes, spaces
-        text = _unescape_copy(field.decode())
-        if '"NULL"' in text:  # the text NULL, not a null: only the slow parser tells them apart
-            return _parse_quoted(text)
-        (items,) = csv.reader([text[1:-1]], escapechar="\\", doublequote=False, strict=True)
-        return [None if item == "NULL" else item for item in items]
-    return [None if item == "NULL" else item for item in body.decode().split(",")] if body else []
+    if not body:
+        return []
+    text = body.decode()
+    if "\\" in text:
+        text = _unescape_copy(text)
+    if '"NULL"' in text:  # the text NULL, not a null: only the slow parser tells them apart
+        return _parse_quoted("{" + text + "}")
+    # Elements are quoted (with backslash escapes) when they hold a comma, a quote, a
+    # space or nothing; a bare NULL is a null.
+    items = pd.read_csv(
+        io.StringIO(text),
+        header=None,
+        names=["value"],
+        lineterminator=",",
+        dtype=object,
+        na_values=["NULL"],
+        keep_default_na=False,
+        quotechar='"',
+        escapechar="\\",
+        doublequote=False,
+        skip_blank_lines=False,
+    )["value"]
+    return items.where(items.notna(), None).tolist()
 
 
 _COPY_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
