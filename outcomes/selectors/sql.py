@@ -59,7 +59,7 @@ def _copy_frame(rows: QuerySet, schema: Schema) -> pd.DataFrame:
     return pd.DataFrame({column: _parse_array(field, kind) for (column, kind), field in parsed})
 
 
-def _parse_array(field: bytes, kind: str) -> np.ndarray | list:
+def _parse_array(field: bytes, kind: str) -> np.ndarray | pd.api.extensions.ExtensionArray:
     """One array in PostgreSQL's text form (`{1,NULL,3}`, inside COPY's text format)."""
     body = field[1:-1]
     if kind in ("id", "int", "float"):
@@ -79,29 +79,34 @@ def _parse_array(field: bytes, kind: str) -> np.ndarray | list:
         if values.size != body.count(b",") + 1:
             raise ValueError(f"unparsable {kind} array from the database: {body[:80]!r}")
         return values
-    if not body:
-        return []
     text = body.decode()
     if "\\" in text:
         text = _unescape_copy(text)
-    if '"NULL"' in text:  # the text NULL, not a null: only the slow parser tells them apart
-        return _parse_quoted("{" + text + "}")
-    # Elements are quoted (with backslash escapes) when they hold a comma, a quote, a
-    # space or nothing; a bare NULL is a null.
-    items = pd.read_csv(
-        io.StringIO(text),
-        header=None,
-        names=["value"],
-        lineterminator=",",
-        dtype=object,
-        na_values=["NULL"],
-        keep_default_na=False,
-        quotechar='"',
-        escapechar="\\",
-        doublequote=False,
-        skip_blank_lines=False,
-    )["value"]
-    return items.where(items.notna(), None).tolist()
+    if not text:
+        items = np.empty(0, dtype=object)
+    elif '"NULL"' in text:  # the text NULL, not a null: only the slow parser tells them apart
+        items = np.array(_parse_quoted("{" + text + "}"), dtype=object)
+    else:
+        # Elements are quoted (with backslash escapes) when they hold a comma, a quote, a
+        # space or nothing; a bare NULL is a null.
+        items = pd.read_csv(
+            io.StringIO(text),
+            header=None,
+            names=["value"],
+            lineterminator=",",
+            dtype=object,
+            na_values=["NULL"],
+            keep_default_na=False,
+            quotechar='"',
+            escapechar="\\",
+            doublequote=False,
+            skip_blank_lines=False,
+        )["value"].to_numpy(dtype=object, copy=True)
+    missing = pd.isna(items)
+    if kind == "bool":
+        return pd.array(np.where(missing, None, items == "t"), dtype="boolean")
+    items[missing] = None
+    return _categorical_of(items) if kind == "category" else items
 
 
 _COPY_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "b": "\b", "f": "\f", "v": "\v"}
@@ -144,6 +149,8 @@ def coerce(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
             out[column] = values.astype("int64")
         elif kind in ("int", "float"):
             out[column] = pd.to_numeric(values, errors="raise").astype("float64")
+        elif kind == "bool" and values.dtype == "boolean":
+            out[column] = values  # already made by `_parse_array` (the COPY path)
         elif kind == "bool":
             out[column] = values.astype(object).map(_as_bool, na_action="ignore").astype("boolean")
         elif kind == "category":
@@ -155,10 +162,19 @@ def coerce(frame: pd.DataFrame, schema: Schema) -> pd.DataFrame:
 
 def _categorical(values: pd.Series) -> pd.Categorical:
     """Text as a categorical, empty text as missing, categories sorted (same on every path)."""
-    text = values.astype(object)
-    text = text.where(text.notna() & (text != ""), None)
-    kept = sorted(pd.unique(text.dropna()))
-    return pd.Categorical(text, categories=pd.Index(kept, dtype="str"))
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.array  # already made by `_categorical_of` (the COPY path)
+    return _categorical_of(values.to_numpy(dtype=object))
+
+
+def _categorical_of(text: np.ndarray) -> pd.Categorical:
+    """`_categorical` on an object array: codes by hashing (no string dtype conversions)."""
+    codes, uniques = pd.factorize(text, use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)
+    kept = sorted(value for value in uniques if value != "")
+    position = {value: i for i, value in enumerate(kept)}
+    remap = np.array([position.get(value, -1) for value in uniques] + [-1], dtype=np.int64)
+    return pd.Categorical.from_codes(remap[codes], categories=pd.Index(kept, dtype="str"))
 
 
 def _as_bool(value: object) -> bool:
