@@ -87,7 +87,7 @@ def compare_groups(
     """
     order = list(groups) if groups is not None else sorted(frame[group_col].dropna().unique())
     # Group codes (-1: another group or none): one pass, not a comparison per group.
-    codes = pd.Categorical(frame[group_col], categories=order).codes
+    codes = pd.Index(order).get_indexer(frame[group_col].to_numpy(dtype=object))
     values = as_float_array(frame[value_col])
     samples = {g: values[codes == i] for i, g in enumerate(order)}
     return compare_samples(samples, n_excluded=int((codes < 0).sum()), confidence=confidence)
