@@ -9,7 +9,8 @@ events by type and grade) with Wilson CIs and the chi-square / Fisher rule; the
 perioperative comparisons; and Table 1.
 
 - ours: `outcomes.services.compute(standard_report)`, exactly what the Celery job runs
-  (snapshot read with the data version, aggregation in PostgreSQL, JSON-safe result);
+  (one snapshot read with the data version: raw rows as one COPY array per column, on
+  several connections sharing the snapshot, pivoted and grouped in numpy; JSON-safe result);
 - pandas: `pandas.read_sql` of the rows of every table, then groupby and scipy.
 
 Each pipeline runs in its own process (so peak RSS is its own), alternating, BENCH_REPEAT
@@ -460,7 +461,7 @@ def main() -> int:
     floor = best["ours"] / best["copy"]
     cohort = sum(figures["patients"].values())
     print(f"\nstandard report, {cohort} patients in the cohort ({have} in the database)")
-    print(f"  ours (PostgreSQL aggregation)   {best['ours']:7.2f} s   peak {peak['ours']:6.0f} MB")
+    print(f"  ours (COPY arrays + numpy)      {best['ours']:7.2f} s   peak {peak['ours']:6.0f} MB")
     print(
         f"  pandas.read_sql + groupby       {best['pandas']:7.2f} s   peak {peak['pandas']:6.0f} MB"
     )

@@ -12,9 +12,9 @@ not changed) in which, by the house rule of DOMAIN.md:
   median, quartiles, range and CI when its n is withheld;
 - complementary: where the total of a line of cells is shown (Table 1's Overall column and
   group sizes, a rate's denominator, the follow-up accounting of a group at a timepoint, a
-  contingency table's margins), a line with exactly one withheld cell gets a second one
-  withheld (the smallest other cell), repeated until no withheld count can be recovered
-  by subtraction;
+  contingency table's margins, a between-group comparison's n and n_missing), a line
+  with exactly one withheld cell gets a second one withheld (the smallest other cell),
+  repeated until no withheld count can be recovered by subtraction;
 - tests: a test whose table has a withheld cell is withheld too (statistic, p and the
   observed/expected tables), since an exact p-value and the margins can give a cell back.
 
@@ -45,6 +45,10 @@ _HEADER_N = re.compile(r"\(n = (\d+)\)")
 
 def minimum_cell_count() -> int:
     return int(getattr(settings, "MIN_CELL_COUNT", DEFAULT_K))
+
+
+# A continuous summary's n and everything computed from its values.
+_SUMMARY_STATISTICS = ("n", "mean", "sd", "median", "q1", "q3", "min", "max", "ci_low", "ci_high")
 
 
 class _Suppressor:
@@ -119,9 +123,11 @@ class _Suppressor:
         if summary and self.small(summary.get("n_missing")):
             self.withhold(summary, "n_missing")
 
-    def test(self, test: dict | None) -> None:
+    def test(self, test: dict | None, *, with_n: bool = False) -> None:
+        """Withhold a test's outcome (`with_n`: its n too, when that is a withheld count,
+        as a paired test's n is the withheld n_paired)."""
         if test:
-            self.withhold(test, "statistic", "p", "df", "df_within")
+            self.withhold(test, "statistic", "p", "df", "df_within", *(("n",) if with_n else ()))
             test["note"] = "withheld: the test would reveal a withheld count"
 
     def contingency(self, table: dict | None) -> bool:
@@ -182,7 +188,10 @@ class _Suppressor:
                 self.withhold(holder, key)
 
     def trajectory(self, outcome: dict) -> None:
+        blocks: dict[tuple[str, str], dict] = {}
         for item in outcome.get("summaries", []):
+            if item.get("followup") is not None:
+                blocks[item["group"], item["timepoint"]] = item["followup"]
             summary, block = item["summary"], item.get("followup") or {}
             self.accounting(
                 [
@@ -203,6 +212,16 @@ class _Suppressor:
             for key in ("n_withdrawn", "n_out_of_window_let_in"):
                 if self.small(block.get(key)):
                     self.withhold(block, key)
+        # The changes and comparisons repeat a group's follow-up block at a timepoint: the
+        # same cells as the summary's, withheld the same way (else one copy gives back
+        # what the other withholds).
+        for item in outcome.get("changes", []):
+            if (item["group"], item["timepoint"]) in blocks:
+                item["followup"] = copy.deepcopy(blocks[item["group"], item["timepoint"]])
+        for item in outcome.get("comparisons", []):
+            shown = [blocks.get((group, item["timepoint"])) for group in outcome.get("groups", [])]
+            if item.get("followup") is not None and all(b is not None for b in shown):
+                item["followup"] = copy.deepcopy(shown)
         for item in outcome.get("changes", []):
             change = item["change"]
             for part in ("before", "after", "difference"):
@@ -210,16 +229,53 @@ class _Suppressor:
             if self.small(change.get("n_paired")):
                 self.withhold(change, "n_paired", "mean_diff", "ci_low", "ci_high")
                 self.test(change)
-                self.test(change.get("nonparametric"))
+                self.test(change.get("nonparametric"), with_n=True)
             if self.small(change.get("n_excluded")):
                 self.withhold(change, "n_excluded")
+        summaries = {
+            (i["group"], i["timepoint"]): i["summary"] for i in outcome.get("summaries", [])
+        }
+        changes = {(i["group"], i["timepoint"]): i["change"] for i in outcome.get("changes", [])}
         for item in outcome.get("comparisons", []):
-            self.group_comparison(item["comparison"])
+            comparison = item["comparison"]
+            self.group_comparison(comparison)
+            # A group's summary here is the one shown in the summaries (values) or the
+            # change's difference (changes): a count withheld here is withheld there too.
+            for group in comparison.get("groups", []):
+                if "n" not in (group.get("summary") or {}).get("withheld", ()):
+                    continue
+                key = (group["group"], item["timepoint"])
+                if item.get("of") == "change" and key in changes:
+                    change = changes[key]
+                    for part in ("before", "after", "difference"):  # each has n = n_paired
+                        self.withhold(change[part], *_SUMMARY_STATISTICS)
+                    self.withhold(change, "n_paired", "mean_diff", "ci_low", "ci_high")
+                    self.test(change)
+                    self.test(change.get("nonparametric"), with_n=True)
+                elif item.get("of") == "value" and key in summaries:
+                    self.withhold(summaries[key], *_SUMMARY_STATISTICS)
 
     def group_comparison(self, comparison: dict) -> None:
-        for group in comparison.get("groups", []):
-            self.summary(group.get("summary"))
-        if any("n" in (g["summary"].get("withheld") or ()) for g in comparison.get("groups", [])):
+        summaries = [g["summary"] for g in comparison.get("groups", []) if g.get("summary")]
+        for summary in summaries:
+            self.summary(summary)
+        # The comparison's n and n_missing are the totals of its groups': where a total is
+        # shown, a lone withheld group count is that total minus the others, so a second
+        # group's count is withheld too (with its statistics, for n).
+        for key in ("n", "n_missing"):
+            total = comparison.get(key)
+            if total is None or self.small(total):
+                continue
+            values = [summary.get(key) for summary in summaries]
+            withheld = {
+                i for i, summary in enumerate(summaries) if key in summary.get("withheld", ())
+            }
+            for i in self.complement(values, withheld) - withheld:
+                if key == "n":
+                    self.withhold(summaries[i], *_SUMMARY_STATISTICS)
+                else:
+                    self.withhold(summaries[i], key)
+        if any("n" in (summary.get("withheld") or ()) for summary in summaries):
             self.withhold(comparison, "mean_diff", "ci_low", "ci_high")
         for key in ("n", "n_missing"):
             if self.small(comparison.get(key)):

@@ -50,11 +50,13 @@ def outcome_trajectory(
     timepoints = list(withdrawn)
     members = [values.group_index == position for position in range(len(groups))]
     counted = {tp: values.counted(tp) for tp in timepoints}
+    # Positions rather than boolean masks: each array is indexed many times per group.
+    member_at = [np.flatnonzero(member) for member in members]
     blocks = {
         (g, tp): followup_counts(
-            values.status[tp][members[i]],
+            values.status[tp][member_at[i]],
             let_in=values.let_in,
-            n_withdrawn=withdrawn[tp].get(g, 0) if values.unit == "patient" else 0,
+            n_withdrawn=withdrawn[tp].get(g, 0),
             unit=values.unit,
         )
         for i, g in enumerate(groups)
@@ -62,7 +64,11 @@ def outcome_trajectory(
     }
     summaries, changes, comparisons = [], [], []
     # Each (group, timepoint) mask and summary once: the comparisons reuse the summaries.
-    masks = {(g, tp): members[i] & counted[tp] for i, g in enumerate(groups) for tp in timepoints}
+    masks = {
+        (g, tp): np.flatnonzero(members[i] & counted[tp])
+        for i, g in enumerate(groups)
+        for tp in timepoints
+    }
     described, paired = {}, {}
     for group in groups:
         for tp in timepoints:
@@ -134,12 +140,12 @@ def trajectories(data: CohortData, parameters: dict[str, Any], progress: Progres
     keys = parameters["outcomes"]
     as_of = date.fromisoformat(parameters["as_of"])
     let_in = parameters["out_of_window"] == "include"
-    withdrawn = data.withdrawn_counts(as_of)
+    withdrawn = {unit: data.withdrawn_counts(as_of, unit=unit) for unit in ("patient", "level")}
     result = []
     for done, key in enumerate(keys, start=1):
         unit = parameters["unit"] if OUTCOMES[key].radiographic else "patient"
         values = data.outcome_values(key, as_of=as_of, let_in_out_of_window=let_in, unit=unit)
-        result.append(outcome_trajectory(values, withdrawn))
+        result.append(outcome_trajectory(values, withdrawn[unit]))
         progress(done / len(keys))
     # A list, not a mapping: PostgreSQL's jsonb does not keep the order of keys.
     return {"outcomes": result, "as_of": as_of.isoformat()}

@@ -1,15 +1,17 @@
 """`CohortData`: what every analysis reads, each frame read once, from one snapshot.
 
 The cohort's selection (the index procedures that meet the definition) is evaluated once
-into a list of ids; every frame then filters on those ids (one hashed array parameter on
-PostgreSQL) instead of re-running the selection's subqueries.
+into a list of ids. The frames are built in numpy from raw rows (see `frames`), read
+either filtered on those ids (one hashed array parameter on PostgreSQL) or, for a cohort
+that is most of the registry, as whole tables kept to the cohort's rows by id.
 
-Reading behind. On PostgreSQL, outside any transaction (a worker, the benchmark), the
-frames an analysis needs later are read by a second connection that imports the first
-one's snapshot (`pg_export_snapshot`), while this thread computes on the frames it has:
-the database works on one core while the statistics run on another, and every frame and
-the data version still describe the same rows. Inside a transaction (tests, an eager task
-in a request) and on SQLite, frames are simply read in order.
+Reading behind. On PostgreSQL, outside any transaction (a worker, the benchmark), the raw
+rows are read by more connections that import the first one's snapshot
+(`pg_export_snapshot`), one per big table, while this thread reads the selection and
+then computes on the frames it has: the database works on several backends while the
+statistics run, and every frame and the data version still describe the same rows.
+Inside a transaction (tests, an eager task in a request) and on SQLite, frames are simply
+read in order.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import pandas as pd
 from django.db import connections, transaction
 from django.db.models import Q, QuerySet
 
+from outcomes import cohorts
 from outcomes.routers import read_alias
 from outcomes.selectors import followup, frames, values
 from outcomes.selectors.access import Scope
@@ -34,7 +37,7 @@ from outcomes.selectors.case_facts import read_case_facts
 from outcomes.selectors.cases import cohort_cases
 from outcomes.selectors.fingerprint import TABLES, Figures, data_version, standalone_figures
 from outcomes.selectors.sql import InIds, in_ids
-from registry.models import AdverseEventType, ClavienDindo, Procedure
+from registry.models import AdverseEventType, ClavienDindo, Patient, Procedure
 
 SESSION = ("SET LOCAL jit = off", "SET LOCAL work_mem = '64MB'")
 
@@ -50,6 +53,9 @@ class CohortData:
         self.withdrawn_selection: QuerySet[Procedure] = cohort_cases(
             filters=filters, rules=rules, scope=scope, withdrawn=True
         ).order_by()
+        normalised = cohorts.normalise_filters(filters)
+        self._narrowed = any(value not in (None, [], "") for value in normalised.values())
+        self._whole: bool | None = None
         self._values: dict[str, Future] = {}
         self._derived: dict[str, Any] = {}
         self._lock = threading.Lock()
@@ -106,25 +112,42 @@ class CohortData:
                         cursor.execute(statement)
             yield snapshot
 
-    # The big frames each get a reader of their own (the database then works on them in
-    # parallel, one backend each); the small ones share one, in the order asked.
-    OWN_READER = ("film_pivot", "cases")
+    # What each frame is built from: raw rows (`*_rows`, `patients`), each read once.
+    RAW: dict[str, tuple[str, ...]] = {
+        "visit_pivot": ("visit_rows",),
+        "film_pivot": ("visit_rows", "film_rows"),
+        "wide": ("visit_rows", "film_rows"),
+        "cases": ("visit_rows", "patients", "level_rows"),
+        "adverse_events": ("event_rows",),
+    }
+    # The readers behind: each big table on a connection of its own (the database then
+    # works on them in parallel, one backend each); the small reads share one. A frame
+    # built from a reader's rows is built on that reader's thread as soon as they are in.
+    BEHIND = (
+        ("film_rows", "film_pivot"),
+        ("patients", "level_rows", "cases"),
+        ("visit_rows", "event_rows", "adverse_events", "withdrawn", "case_facts", "version"),
+    )
 
     def read(self, names: Iterable[str], *, behind: Iterable[str] = ()) -> None:
         """Read `names` now; `behind` too, on more connections sharing the snapshot when
-        there is one to share (else now, in order)."""
+        there is one to share (else now, in order). The raw rows every frame needs are
+        read behind as well, while this thread reads the cohort's selection."""
         names = [name for name in names if name not in self._values]
         behind = [name for name in behind if name not in self._values and name not in names]
         if not names and not behind:
             return
         with self.snapshot() as snapshot:
-            self._read_case_ids_hashed()  # every reader needs the ids first
             started = []
-            if snapshot and behind:
-                small = [name for name in behind if name not in self.OWN_READER]
-                groups = [[name] for name in behind if name in self.OWN_READER]
-                for group in ([small] if small else []) + groups:
-                    started.append(self._read_behind(group, snapshot))
+            if snapshot:
+                self.whole_tables  # noqa: B018 (decided once, before the readers start)
+                wanted = {raw for name in (*names, *behind) for raw in self.RAW.get(name, ())}
+                wanted.update(behind)
+                for group in self.BEHIND:
+                    chosen = [name for name in group if name in wanted and name not in self._values]
+                    if chosen:
+                        started.append(self._read_behind(chosen, snapshot))
+            self.case_ids  # noqa: B018 (the selection, on this connection)
             for name in names:
                 self._value(name)
             if not started:
@@ -133,18 +156,37 @@ class CohortData:
             for imported in started:
                 imported.wait()  # the snapshot must outlive its imports
 
-    def _read_case_ids_hashed(self) -> None:
+    @property
+    def whole_tables(self) -> bool:
+        """Read whole tables (and keep the cohort's rows by id) rather than filter them in
+        SQL: on PostgreSQL, for a definition without filters over a scope of at least half
+        the patients. A long id array costs the planner and every row a lookup, more than
+        reading the rows of the few patients outside; a narrow cohort filters in SQL."""
+        if self._whole is None:
+            connection = connections[read_alias()]
+            whole = connection.vendor == "postgresql" and not self._narrowed
+            if whole:
+                patients = Patient.objects.using(read_alias())
+                in_scope = patients.filter(site_id__in=self.scope.site_ids).count()
+                whole = 2 * in_scope >= patients.count()
+            self._whole = whole
+        return self._whole
+
+    def rows_in(self, path: str) -> Q | InIds:
+        """SQL filter of the raw rows read: none for whole tables, else the cohort's."""
+        return Q() if self.whole_tables else self.in_cohort(path)
+
+    def _read_case_rows(self) -> pd.DataFrame:
         """The selection of a whole cohort is best done with hash joins; PostgreSQL's
         estimate for the stacked Exists conditions is far too low and makes it probe an
         index once per procedure instead (here: for this one statement only)."""
         connection = connections[read_alias()]
-        if "case_ids" in self._values or connection.vendor != "postgresql":
-            self.case_ids  # noqa: B018
-            return
+        if connection.vendor != "postgresql" or not connection.in_atomic_block:
+            return frames.read_case_rows(self.selection)
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_nestloop = off")
             try:
-                self.case_ids  # noqa: B018
+                return frames.read_case_rows(self.selection)
             finally:
                 cursor.execute("SET LOCAL enable_nestloop = on")
 
@@ -186,6 +228,10 @@ class CohortData:
     def case_ids(self) -> list[int]:
         """The cohort, evaluated once: every later query filters on these ids."""
         return self._value("case_ids")
+
+    @property
+    def _case_array(self) -> np.ndarray:
+        return self._value("case_rows")["unit_id"].to_numpy()
 
     def version(self) -> str:
         """The data version of the rows this cohort's analyses read: from the figures the
@@ -236,24 +282,40 @@ class CohortData:
         return self._value("case_facts")
 
     def _read_cases(self) -> pd.DataFrame:
-        cases = self._collect(frames.read_patients(self.in_cohort))
-        levels = self._collect(frames.read_levels(self.in_cohort))
+        cases = self._value("patients")
+        levels = self._collect(frames.collapse_levels(self._case_array, self._value("level_rows")))
         cases = cases.merge(levels, on="unit_id", how="left")
         baseline = self.visit_pivot[["vas_baseline", "odi_baseline"]]
         baseline = baseline.rename(columns=lambda name: f"baseline_{name.split('_')[0]}")
         return cases.merge(baseline, left_on="unit_id", right_index=True, how="left")
 
     _READERS: dict[str, Callable[[CohortData], Any]] = {
-        "case_ids": lambda self: frames.read_case_ids(self.selection),
+        "case_rows": lambda self: self._read_case_rows(),
+        "case_ids": lambda self: self._case_array.tolist(),
         "version": lambda self: self._read_version(),
-        "visit_pivot": lambda self: self._collect(frames.read_visit_pivot(self.in_cohort)),
-        "film_pivot": lambda self: self._collect(frames.read_film_pivot(self.in_cohort)),
+        "visit_rows": lambda self: frames.read_visit_rows(self.rows_in),
+        "film_rows": lambda self: frames.read_film_rows(self.rows_in),
+        "patients": lambda self: self._collect(
+            frames.read_patients(self.rows_in, self._case_array)
+        ),
+        "level_rows": lambda self: frames.read_level_rows(self.rows_in),
+        "event_rows": lambda self: frames.read_event_rows(self.rows_in),
+        "visit_pivot": lambda self: self._collect(
+            frames.visit_pivot(self._value("case_rows"), self._value("visit_rows"))
+        ),
+        "film_pivot": lambda self: self._collect(
+            frames.film_pivot(
+                self._value("case_rows"), self._value("visit_rows"), self._value("film_rows")
+            )
+        ),
         "wide": lambda self: self.visit_pivot.join(
             values.film_means(self.visit_pivot, self._value("film_pivot"))
         ),
         "withdrawn": lambda self: frames.read_withdrawn(self.withdrawn_selection),
         "cases": lambda self: self._read_cases(),
-        "adverse_events": lambda self: self._collect(frames.read_adverse_events(self.in_cohort)),
+        "adverse_events": lambda self: self._collect(
+            frames.adverse_events(self._case_array, self._value("event_rows"))
+        ),
         "case_facts": lambda self: read_case_facts(self.in_cohort),
     }
 
@@ -307,10 +369,16 @@ class CohortData:
         """The definition's cases whose patient withdrew (counted, never analysed)."""
         return self._value("withdrawn")
 
-    def withdrawn_counts(self, as_of: date) -> dict[str, dict[str, int]]:
+    def withdrawn_counts(self, as_of: date, *, unit: str = "patient") -> dict[str, dict[str, int]]:
         """timepoint -> technique -> cases withdrawn before that window closed (and by
-        `as_of`): the `n_withdrawn` of every per-timepoint result."""
+        `as_of`): the `n_withdrawn` of every per-timepoint result; with `unit="level"`
+        their treated vertebrae (a per-vertebra result counts vertebrae)."""
         frame = self.withdrawn
+        weight = (
+            frame["n_levels"].fillna(0).to_numpy(dtype="int64")
+            if unit == "level"
+            else np.ones(len(frame), dtype="int64")
+        )
         procedure_day = frame["procedure_day"].to_numpy(dtype=float)
         withdrawn_day = frame["withdrawn_day"].to_numpy(dtype=float)
         technique = frame["technique"].astype(object).to_numpy()
@@ -323,8 +391,9 @@ class CohortData:
                 as_of=as_of,
                 withdrawn_day=withdrawn_day,
             )
-            chosen = technique[codes == followup.WITHDRAWN]
-            counts[tp] = {t: int((chosen == t).sum()) for t in self.techniques}
+            gone = codes == followup.WITHDRAWN
+            chosen, weights = technique[gone], weight[gone]
+            counts[tp] = {t: int(weights[chosen == t].sum()) for t in self.techniques}
         return counts
 
     @property

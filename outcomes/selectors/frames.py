@@ -1,12 +1,15 @@
 """SQL to frames: each function reads one shape from the database for a cohort.
 
-Grouping that shrinks the data is done by the database before anything reaches Python:
-visits, and radiographs joined to their visits, pivoted to one row per patient with a
-column per outcome per timepoint; the treated levels collapsed per patient (counts,
-totals, the highest Genant grade, leakage by Yeom type, devices). What needs individual
-values (paired and rank tests, Table 1) gets these narrow per-patient frames.
-`in_cohort(path)` filters rows whose `path` is one of the cohort's index procedures (see
-`CohortData`). Each reader also returns the fingerprint figures of the rows it read.
+The database sends raw rows (one per visit, radiograph, treated level, event: `COPY` on
+PostgreSQL, no grouping or casting there) and numpy shapes them: visits and radiographs
+pivoted to one row per case (per vertebra for films) with a column per outcome per
+timepoint; the treated levels collapsed per case (counts, totals, the highest Genant
+grade, leakage by Yeom type, devices). Grouping in SQL cost more than reading the rows
+(the pivots were most of the report's time), and reading whole tables lets the reads
+start before the cohort's selection is known. `where(path)` is the SQL filter of the rows
+read (the cohort's ids, or nothing when a whole table is cheaper, see `CohortData`); the
+builders keep the cohort's rows only, by id. Each builder also returns the fingerprint
+figures of the rows it kept.
 
 Units: one case per patient, keyed `unit_id` = the index procedure's id. Radiographic
 outcomes are per patient: the mean over the vertebrae treated in the index procedure that
@@ -22,16 +25,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from django.db.models import Count, F, FloatField, Max, Q, QuerySet, Sum
+from django.db import connections
+from django.db.models import Case, F, FloatField, IntegerField, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast
 
 from outcomes import variables
-from outcomes.selectors.cases import age_at_procedure
-from outcomes.selectors.fingerprint import DaysBetween, EpochDay, EpochMicroseconds, Figures
+from outcomes.routers import read_alias
+from outcomes.selectors.cases import treated_level_count
+from outcomes.selectors.fingerprint import EpochDay, EpochMicroseconds, Figures
 from outcomes.selectors.sql import read_frame
 from registry import vertebrae
 from registry.models import (
     AdverseEvent,
+    FollowUpVisit,
     Leakage,
     Procedure,
     RadiographicMeasurement,
@@ -73,7 +79,7 @@ OUTCOMES: dict[str, OutcomeSpec] = {
         OutcomeSpec("lka", 2, 1, radiographic=True),
     )
 }
-_VISIT_VALUES = {"vas": "visits__vas", "odi": "visits__odi_percent"}
+_VISIT_VALUES = {"vas": "vas", "odi": "odi_percent"}
 _FILM_VALUES = {"rfvh": "rfvh_percent", "body_height": "anterior_height_mm", "lka": "lka_degrees"}
 VISIT_OUTCOMES = tuple(_VISIT_VALUES)
 
@@ -98,107 +104,168 @@ def _float(expression: Any) -> Cast:
     return Cast(expression, FloatField())
 
 
-def read_case_ids(selection: QuerySet[Procedure]) -> list[int]:
-    ids = read_frame(selection.annotate(unit_id=F("pk")), {"unit_id": "id"})
-    return sorted(ids["unit_id"].tolist())
+def _number(path: str) -> Any:
+    """A recorded decimal as a float: PostgreSQL sends its text (the COPY reader parses it
+    to the nearest float, as a cast would, with no work in the database); elsewhere a cast."""
+    return _float(path) if connections[read_alias()].vendor != "postgresql" else F(path)
 
 
-def read_visit_pivot(in_cohort: InCohort) -> tuple[pd.DataFrame, dict[str, Figures]]:
-    """One row per case (index unit_id): technique, and VAS and ODI per timepoint
-    (`vas_baseline`, `odi_12w`, ...), NaN where the visit or the value is missing.
+def _timepoint_code(path: str) -> Case:
+    """The scheduled timepoint as its position in TIMEPOINTS (-1: unscheduled or other)."""
+    whens = [When(**{path: timepoint}, then=Value(i)) for i, timepoint in enumerate(TIMEPOINTS)]
+    return Case(*whens, default=Value(-1), output_field=IntegerField())
 
-    The database pivots: the index procedure left-joined to its visits, grouped by
-    procedure, one FILTER-ed aggregate per outcome and timepoint (one visit per timepoint:
-    MAX is that visit's value).
-    """
-    annotations = {
-        f"{key}_{timepoint}": Max(_float(path), filter=Q(visits__timepoint=timepoint))
-        for timepoint in TIMEPOINTS
-        for key, path in _VISIT_VALUES.items()
-    }
-    # Visit dates as days after the procedure: the follow-up status needs nothing else.
-    days = {
-        f"day_{timepoint}": Max(
-            DaysBetween("visits__visit_date", "date"), filter=Q(visits__timepoint=timepoint)
-        )
-        for timepoint in TIMEPOINTS
-    }
-    annotations = {**annotations, **days, "procedure_day": Max(EpochDay("date"))}
-    fingerprint = {
-        "fp_n": Count("visits"),
-        "fp_ids": Sum("visits__id"),
-        "fp_latest": Max(EpochMicroseconds("visits__updated_at")),
-    }
-    rows = (
-        Procedure.objects.filter(in_cohort("pk"))
-        .values("pk")
-        .annotate(
-            unit_id=F("pk"), technique_code=F("technique__code"), **annotations, **fingerprint
-        )
-        .order_by("pk")
+
+def _positions(case_ids: np.ndarray, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's position among the (sorted) case ids, and whether it is a case's row at
+    all: rows read from a whole table are filtered here."""
+    if not len(case_ids):
+        return np.zeros(len(unit), dtype=np.int64), np.zeros(len(unit), dtype=bool)
+    position = np.minimum(np.searchsorted(case_ids, unit), len(case_ids) - 1)
+    return position, case_ids[position] == unit
+
+
+def _figures(keep: np.ndarray, ids: pd.Series, latest: pd.Series) -> Figures:
+    kept_latest = latest.to_numpy(dtype=float)[keep]
+    return Figures.of_parts(
+        int(keep.sum()), int(ids.to_numpy()[keep].sum()), kept_latest if keep.any() else []
+    )
+
+
+def read_case_rows(selection: QuerySet[Procedure]) -> pd.DataFrame:
+    """The cohort's cases, sorted: unit_id, technique (categorical), procedure_day."""
+    rows = selection.annotate(
+        unit_id=F("pk"), technique_code=F("technique__code"), procedure_day=EpochDay("date")
+    ).order_by()
+    frame = read_frame(
+        rows, {"unit_id": "id", "technique_code": "category", "procedure_day": "float"}
+    )
+    frame = frame.rename(columns={"technique_code": "technique"})
+    return frame.sort_values("unit_id", ignore_index=True)
+
+
+def read_visit_rows(where: InCohort) -> pd.DataFrame:
+    """Every visit of the rows `where` selects, raw: one row each (no grouping in SQL)."""
+    rows = FollowUpVisit.objects.filter(where("procedure_id")).annotate(
+        visit_id=F("pk"),
+        unit_id=F("procedure_id"),
+        tp=_timepoint_code("timepoint"),
+        visit_day=EpochDay("visit_date"),
+        **{f"{key}_value": _number(path) for key, path in _VISIT_VALUES.items()},
+        fp_latest=EpochMicroseconds("updated_at"),
     )
     schema = {
+        "visit_id": "id",
         "unit_id": "id",
-        "technique_code": "category",
-        **dict.fromkeys(annotations, "float"),
-        **dict.fromkeys(fingerprint, "float"),
+        "tp": "id",
+        "visit_day": "float",
+        **{f"{key}_value": "float" for key in _VISIT_VALUES},
+        "fp_latest": "float",
     }
-    frame = read_frame(rows, schema).rename(columns={"technique_code": "technique"})
-    visits = Figures.of_parts(frame["fp_n"], frame["fp_ids"], frame["fp_latest"])
-    return frame.drop(columns=list(fingerprint)).set_index("unit_id"), {"visits": visits}
+    return read_frame(rows.order_by(), schema)
 
 
-def read_film_pivot(in_cohort: InCohort) -> tuple[pd.DataFrame, dict[str, Figures]]:
+def visit_pivot(
+    cases: pd.DataFrame, visits: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, Figures]]:
+    """One row per case (index unit_id): technique, and VAS and ODI per timepoint
+    (`vas_baseline`, `odi_12w`, ...), NaN where the visit or the value is missing; the
+    visit's day after the procedure per timepoint (`day_12w`) and the procedure's epoch day.
+
+    Pivoted here, from the raw visits: one scheduled visit per case and timepoint (a
+    unique constraint), so each visit's values land in its case's row."""
+    case_ids = cases["unit_id"].to_numpy()
+    procedure_day = cases["procedure_day"].to_numpy(dtype=float)
+    position, keep = _positions(case_ids, visits["unit_id"].to_numpy())
+    timepoint = visits["tp"].to_numpy()
+    raw = {key: visits[f"{key}_value"].to_numpy(dtype=float) for key in VISIT_OUTCOMES}
+    visit_day = visits["visit_day"].to_numpy(dtype=float)
+    columns: dict[str, Any] = {"technique": cases["technique"].array}
+    days = {}
+    for i, tp in enumerate(TIMEPOINTS):
+        chosen = keep & (timepoint == i)
+        at = position[chosen]
+        for key in VISIT_OUTCOMES:
+            column = np.full(len(case_ids), np.nan)
+            column[at] = raw[key][chosen]
+            columns[f"{key}_{tp}"] = column
+        day = np.full(len(case_ids), np.nan)
+        day[at] = visit_day[chosen] - procedure_day[at]
+        days[f"day_{tp}"] = day
+    frame = pd.DataFrame(
+        {**columns, **days, "procedure_day": procedure_day},
+        index=pd.Index(case_ids, name="unit_id"),
+    )
+    return frame, {"visits": _figures(keep, visits["visit_id"], visits["fp_latest"])}
+
+
+def read_film_rows(where: InCohort) -> pd.DataFrame:
+    """Every radiograph of the rows `where` selects, raw (its visit gives case and time)."""
+    rows = RadiographicMeasurement.objects.filter(where("visit__procedure_id")).annotate(
+        film_id=F("pk"),
+        film_visit=F("visit_id"),
+        level_id=F("treated_level_id"),
+        **{f"{key}_value": _number(path) for key, path in _FILM_VALUES.items()},
+        fp_latest=EpochMicroseconds("updated_at"),
+    )
+    schema = {
+        "film_id": "id",
+        "film_visit": "id",
+        "level_id": "id",
+        **{f"{key}_value": "float" for key in _FILM_VALUES},
+        "fp_latest": "float",
+    }
+    return read_frame(rows.order_by(), schema)
+
+
+def film_pivot(
+    cases: pd.DataFrame, visits: pd.DataFrame, films: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, Figures]]:
     """One row per treated vertebra filmed at least once: `unit_id` (its case), `level_id`,
     and the recorded RFVH, anterior height (mm) and LKA per timepoint (`rfvh_12w`, ...),
     NaN where that vertebra was not filmed at that visit.
 
     Per vertebra, not per patient: a paired change must compare the same vertebrae at
-    both visits, and `unit=level` analyses each vertebra (see `film_values`).
-    """
-    annotations = {
-        f"{key}_{timepoint}": Max(_float(path), filter=Q(visit__timepoint=timepoint))
-        for timepoint in TIMEPOINTS
-        for key, path in _FILM_VALUES.items()
-    }
-    fingerprint = {
-        "fp_n": Count("pk"),
-        "fp_ids": Sum("pk"),
-        "fp_latest": Max(EpochMicroseconds("updated_at")),
-    }
-    rows = (
-        RadiographicMeasurement.objects.filter(in_cohort("visit__procedure_id"))
-        .values("visit__procedure_id", "treated_level_id")
-        .annotate(
-            unit_id=F("visit__procedure_id"),
-            level_id=F("treated_level_id"),
-            **annotations,
-            **fingerprint,
-        )
-        .order_by()
-    )
-    schema = {
-        "unit_id": "id",
-        "level_id": "id",
-        **dict.fromkeys(annotations, "float"),
-        **dict.fromkeys(fingerprint, "float"),
-    }
-    frame = read_frame(rows, schema)
-    films = Figures.of_parts(frame["fp_n"], frame["fp_ids"], frame["fp_latest"])
-    frame = frame.drop(columns=list(fingerprint)).rename(
-        columns=lambda c: c.replace("body_height_", "height_mm_")
-    )
-    return frame.sort_values(["unit_id", "level_id"], ignore_index=True), {"films": films}
+    both visits, and `unit=level` analyses each vertebra (see `film_values`). Each film
+    finds its visit (case, timepoint) among the cases' visits; one film per vertebra per
+    visit (a unique constraint)."""
+    case_ids = cases["unit_id"].to_numpy()
+    _, visit_kept = _positions(case_ids, visits["unit_id"].to_numpy())
+    visit_ids = visits["visit_id"].to_numpy()[visit_kept]
+    order = np.argsort(visit_ids, kind="stable")
+    visit_ids = visit_ids[order]
+    visit_unit = visits["unit_id"].to_numpy()[visit_kept][order]
+    visit_tp = visits["tp"].to_numpy()[visit_kept][order]
+    at_visit, keep = _positions(visit_ids, films["film_visit"].to_numpy())
+    unit = visit_unit[at_visit][keep]
+    timepoint = visit_tp[at_visit][keep]
+    level = films["level_id"].to_numpy()[keep]
+    width = int(level.max()) + 1 if level.size else 1
+    pairs, row = np.unique(unit * width + level, return_inverse=True)
+    columns: dict[str, Any] = {"unit_id": pairs // width, "level_id": pairs % width}
+    raw = {key: films[f"{key}_value"].to_numpy(dtype=float)[keep] for key in _FILM_VALUES}
+    for i, tp in enumerate(TIMEPOINTS):
+        chosen = timepoint == i
+        for key in _FILM_VALUES:
+            column = np.full(len(pairs), np.nan)
+            column[row[chosen]] = raw[key][chosen]
+            name = "height_mm" if key == "body_height" else key
+            columns[f"{name}_{tp}"] = column
+    frame = pd.DataFrame(columns)
+    return frame, {"films": _figures(keep, films["film_id"], films["fp_latest"])}
 
 
 def read_withdrawn(selection: QuerySet[Procedure]) -> pd.DataFrame:
     """Cases of the definition whose patient withdrew consent: technique, procedure day and
-    withdrawal day only. Their clinical data are never read; they are counted (n_withdrawn)."""
+    withdrawal day and the number of vertebrae treated only. Their clinical data are never
+    read; they are counted (n_withdrawn: cases, or their treated vertebrae per level)."""
     rows = selection.annotate(
         unit_id=F("pk"),
         technique_code=F("technique__code"),
         procedure_day=EpochDay("date"),
         withdrawn_day=EpochDay("patient__withdrawn_at"),
+        # What a per-vertebra (unit=level) result counts as withdrawn: treated vertebrae.
+        n_levels=Subquery(treated_level_count()),
     ).order_by("pk")
     frame = read_frame(
         rows,
@@ -207,29 +274,31 @@ def read_withdrawn(selection: QuerySet[Procedure]) -> pd.DataFrame:
             "technique_code": "category",
             "procedure_day": "float",
             "withdrawn_day": "float",
+            "n_levels": "int",
         },
     )
     return frame.rename(columns={"technique_code": "technique"})
 
 
-def read_patients(in_cohort: InCohort) -> tuple[pd.DataFrame, dict[str, Figures]]:
+def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, dict[str, Figures]]:
     """One row per case: demographics and perioperative items."""
     rows = (
-        Procedure.objects.filter(in_cohort("pk"))
+        Procedure.objects.filter(where("pk"))
         .annotate(
             unit_id=F("pk"),
             site_id=F("patient__site_id"),
             technique_code=F("technique__code"),
-            age=age_at_procedure(),
+            procedure_day=EpochDay("date"),
+            birth_day=EpochDay("patient__date_of_birth"),
             sex=F("patient__sex"),
-            bmi=_float("patient__weight_kg")
-            / (_float("patient__height_cm") * _float("patient__height_cm") / 10000.0),
-            bmd_t_score=_float("patient__bmd_t_score"),
+            weight=_number("patient__weight_kg"),
+            height=_number("patient__height_cm"),
+            bmd_t_score=_number("patient__bmd_t_score"),
             asa_class=F("patient__asa_class"),
             smoking=F("patient__smoking"),
             osteoporosis_treatment=F("patient__osteoporosis_treatment"),
             corticosteroid_use=F("patient__corticosteroid_use"),
-            ambulation=_float("ambulation_hours"),
+            ambulation=_number("ambulation_hours"),
             fp_procedure=EpochMicroseconds("updated_at"),
             fp_patient=EpochMicroseconds("patient__updated_at"),
         )
@@ -242,9 +311,11 @@ def read_patients(in_cohort: InCohort) -> tuple[pd.DataFrame, dict[str, Figures]
             "patient_id": "id",
             "site_id": "id",
             "technique_code": "category",
-            "age": "int",
+            "procedure_day": "float",
+            "birth_day": "float",
             "sex": "category",
-            "bmi": "float",
+            "weight": "float",
+            "height": "float",
             "bmd_t_score": "float",
             "asa_class": "int",
             "smoking": "category",
@@ -260,92 +331,174 @@ def read_patients(in_cohort: InCohort) -> tuple[pd.DataFrame, dict[str, Figures]
             "fp_patient": "float",
         },
     )
+    _, keep = _positions(case_ids, frame["unit_id"].to_numpy())
+    if not keep.all():
+        frame = frame[keep].reset_index(drop=True)
+        frame = frame.assign(
+            **{
+                column: _recategorised(frame[column])
+                for column in frame.columns
+                if isinstance(frame[column].dtype, pd.CategoricalDtype)
+            }
+        )
+    every = np.ones(len(frame), dtype=bool)
     figures = {
-        "procedures": Figures.of_parts(len(frame), frame["unit_id"], frame["fp_procedure"]),
+        "procedures": _figures(every, frame["unit_id"], frame["fp_procedure"]),
         "patients": Figures.of_parts(0, 0, frame["fp_patient"]),
     }
-    frame = frame.drop(columns=["fp_procedure", "fp_patient"])
+    # Age in whole years at the procedure and BMI, as the SQL expressions computed them
+    # (the same float operations in the same order), off the database's clock.
+    height = frame["height"].to_numpy()
+    derived = {
+        "age": whole_years(frame["birth_day"].to_numpy(), frame["procedure_day"].to_numpy()),
+        "bmi": frame["weight"].to_numpy() / (height * height / 10000.0),
+    }
+    at = frame.columns.get_loc("procedure_day")
+    frame = frame.drop(columns=["fp_procedure", "fp_patient", "procedure_day", "birth_day"])
+    frame.insert(at, "age", derived["age"])
+    frame.insert(frame.columns.get_loc("weight"), "bmi", derived["bmi"])
+    frame = frame.drop(columns=["weight", "height"])
     names = {"technique_code": "technique", "ambulation": "ambulation_hours"}
     return frame.rename(columns=names), figures
 
 
-def read_levels(in_cohort: InCohort) -> tuple[pd.DataFrame, dict[str, Figures]]:
-    """The treated levels of each case, collapsed by the database (GROUP BY procedure)."""
+def whole_years(born: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """Age in whole years from epoch days (NaN where either is missing): the year
+    difference, less one before the birthday (as `cases.age_at_procedure`)."""
+    known = ~(np.isnan(born) | np.isnan(on))
+    ages = np.full(born.shape, np.nan)
+    b = born[known].astype("int64").astype("datetime64[D]")
+    d = on[known].astype("int64").astype("datetime64[D]")
+
+    def parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        months = days.astype("datetime64[M]")
+        year = days.astype("datetime64[Y]").astype("int64")
+        month = months.astype("int64") % 12
+        return year, month, (days - months).astype("int64")
+
+    (by, bm, bd), (dy, dm, dd) = parts(b), parts(d)
+    before_birthday = (dm < bm) | ((dm == bm) & (dd < bd))
+    ages[known] = dy - by - before_birthday
+    return ages
+
+
+def _recategorised(values: pd.Series) -> pd.Categorical:
+    """Categories of the rows kept only (as a read of those rows alone gives)."""
+    return values.cat.remove_unused_categories().array
+
+
+def read_level_rows(where: InCohort) -> pd.DataFrame:
+    """Every treated level of the rows `where` selects, with its fracture, raw."""
+    rows = TreatedLevel.objects.filter(where("procedure_id")).annotate(
+        level_pk=F("pk"),
+        unit_id=F("procedure_id"),
+        cement=_number("cement_volume_ml"),
+        leak=Case(
+            *[When(leakage=kind, then=Value(i)) for i, kind in enumerate(_LEAKAGE)],
+            default=Value(len(_LEAKAGE)),
+            output_field=IntegerField(),
+        ),
+        is_symptomatic=Case(
+            When(leakage_symptomatic=True, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+        used=F("devices_used"),
+        ruptured=F("devices_ruptured"),
+        thoracic=Case(
+            When(fracture__level__in=vertebrae.THORACIC, then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        ),
+        genant=F("fracture__genant_grade"),
+        fp_latest=EpochMicroseconds("updated_at"),
+        fp_fracture=EpochMicroseconds("fracture__updated_at"),
+    )
+    schema = {
+        "level_pk": "id",
+        "unit_id": "id",
+        "cement": "float",
+        "leak": "id",
+        "is_symptomatic": "id",
+        "used": "float",
+        "ruptured": "float",
+        "thoracic": "id",
+        "genant": "float",
+        "fp_latest": "float",
+        "fp_fracture": "float",
+    }
+    return read_frame(rows.order_by(), schema)
+
+
+_LEAKAGE = (Leakage.NONE, Leakage.B, Leakage.S, Leakage.C)
+
+
+def collapse_levels(
+    case_ids: np.ndarray, levels: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, Figures]]:
+    """The treated levels of each case collapsed (one row per case with levels, by id):
+    counts, the cement total (only when every level's volume was recorded; summed on the
+    recorded tenths of a ml, so it is exact), the highest Genant grade, leakage by Yeom
+    type, devices."""
+    _, keep = _positions(case_ids, levels["unit_id"].to_numpy())
+    kept = levels[keep]
+    cases, row = np.unique(kept["unit_id"].to_numpy(), return_inverse=True)
+    size = len(cases)
+
+    def count(weights: np.ndarray) -> np.ndarray:
+        return np.bincount(row, weights=weights, minlength=size)
+
+    leak = kept["leak"].to_numpy()
+    cement = kept["cement"].to_numpy(dtype=float)
+    known = ~np.isnan(cement)
+    n_levels = count(np.ones(len(kept)))
+    cement_total = count(np.where(known, np.rint(cement * 10), 0)) / 10
+    genant = np.full(size, np.nan)
+    np.fmax.at(genant, row, kept["genant"].to_numpy(dtype=float))
+    thoracic = count(kept["thoracic"].to_numpy(dtype=float))
     counts = {
-        "n_levels": Count("pk"),
-        "leaked_levels": Count("pk", filter=~Q(leakage=Leakage.NONE)),
-        "yeom_B": Count("pk", filter=Q(leakage=Leakage.B)),
-        "yeom_S": Count("pk", filter=Q(leakage=Leakage.S)),
-        "yeom_C": Count("pk", filter=Q(leakage=Leakage.C)),
-        "symptomatic": Count("pk", filter=Q(leakage_symptomatic=True)),
-        "devices_used": Sum("devices_used"),
-        "devices_ruptured": Sum("devices_ruptured"),
+        "n_levels": n_levels,
+        "leaked_levels": count((leak != 0).astype(float)),
+        "yeom_B": count((leak == 1).astype(float)),
+        "yeom_S": count((leak == 2).astype(float)),
+        "yeom_C": count((leak == 3).astype(float)),
+        "symptomatic": count(kept["is_symptomatic"].to_numpy(dtype=float)),
+        "devices_used": count(np.nan_to_num(kept["used"].to_numpy(dtype=float))),
+        "devices_ruptured": count(np.nan_to_num(kept["ruptured"].to_numpy(dtype=float))),
     }
-    rows = (
-        TreatedLevel.objects.filter(in_cohort("procedure_id"))
-        .values("procedure_id")
-        .annotate(
-            unit_id=F("procedure_id"),
-            cement_total=Sum(_float("cement_volume_ml")),
-            cement_known=Count("cement_volume_ml"),
-            thoracic_levels=Count("pk", filter=Q(fracture__level__in=vertebrae.THORACIC)),
-            genant_grade=Max("fracture__genant_grade"),
-            fp_ids=Sum("pk"),
-            fp_latest=Max(EpochMicroseconds("updated_at")),
-            fp_fracture=Max(EpochMicroseconds("fracture__updated_at")),
-            **counts,
-        )
-        .order_by("procedure_id")
-    )
-    frame = read_frame(
-        rows,
-        {
-            "unit_id": "id",
-            "cement_total": "float",
-            "cement_known": "int",
-            "thoracic_levels": "int",
-            "genant_grade": "int",
-            **dict.fromkeys(counts, "int"),
-            "fp_ids": "float",
-            "fp_latest": "float",
-            "fp_fracture": "float",
-        },
-    )
     figures = {
-        "levels": Figures.of_parts(frame["n_levels"], frame["fp_ids"], frame["fp_latest"]),
-        "fractures": Figures.of_parts(0, 0, frame["fp_fracture"]),
+        "levels": _figures(keep, levels["level_pk"], levels["fp_latest"]),
+        "fractures": Figures.of_parts(0, 0, kept["fp_fracture"]),
     }
-    n_levels = frame["n_levels"]
     region = np.select(
-        [frame["thoracic_levels"] == n_levels, frame["thoracic_levels"] == 0],
-        ["thoracic", "lumbar"],
-        default="both",
+        [thoracic == n_levels, thoracic == 0], ["thoracic", "lumbar"], default="both"
     )
     collapsed = pd.DataFrame(
         {
-            "unit_id": frame["unit_id"],
+            "unit_id": cases.astype("int64"),
             "levels": pd.Categorical(np.where(n_levels > 1, "multi", "single")),
             "region": pd.Categorical(region),
-            "genant_grade": frame["genant_grade"],
-            # A total is only a total when every level's volume was recorded.
-            "cement_volume_ml": frame["cement_total"].where(frame["cement_known"] == n_levels),
-            "leaked": (frame["leaked_levels"] > 0).astype("boolean"),
-            **{column: frame[column] for column in (*LEVEL_COUNTS, *DEVICE_COUNTS)},
+            "genant_grade": genant,
+            "cement_volume_ml": np.where(
+                count(known.astype(float)) == n_levels, cement_total, np.nan
+            ),
+            "leaked": pd.array(counts["leaked_levels"] > 0, dtype="boolean"),
+            **{column: counts[column] for column in (*LEVEL_COUNTS, *DEVICE_COUNTS)},
         }
     )
     return collapsed, figures
 
 
-def read_adverse_events(in_cohort: InCohort) -> tuple[pd.DataFrame, dict[str, Figures]]:
-    """The cohort's adverse events, one row each (a few per hundred patients)."""
-    rows = AdverseEvent.objects.filter(in_cohort("procedure_id")).annotate(
+def read_event_rows(where: InCohort) -> pd.DataFrame:
+    """The adverse events of the rows `where` selects, one row each."""
+    rows = AdverseEvent.objects.filter(where("procedure_id")).annotate(
         unit_id=F("procedure_id"),
         kind=F("event_type"),
         grade=F("clavien_dindo"),
         event_id=F("pk"),
         fp_latest=EpochMicroseconds("updated_at"),
     )
-    frame = read_frame(
+    return read_frame(
         rows.order_by("pk"),
         {
             "unit_id": "id",
@@ -355,5 +508,15 @@ def read_adverse_events(in_cohort: InCohort) -> tuple[pd.DataFrame, dict[str, Fi
             "fp_latest": "float",
         },
     )
-    events = Figures.of_parts(len(frame), frame["event_id"], frame["fp_latest"])
-    return frame[["unit_id", "kind", "grade"]], {"events": events}
+
+
+def adverse_events(
+    case_ids: np.ndarray, events: pd.DataFrame
+) -> tuple[pd.DataFrame, dict[str, Figures]]:
+    """The cases' adverse events, one row each (a few per hundred patients)."""
+    _, keep = _positions(case_ids, events["unit_id"].to_numpy())
+    figures = {"events": _figures(keep, events["event_id"], events["fp_latest"])}
+    kept = events.loc[keep, ["unit_id", "kind", "grade"]].reset_index(drop=True)
+    if not keep.all():
+        kept = kept.assign(kind=_recategorised(kept["kind"]), grade=_recategorised(kept["grade"]))
+    return kept, figures

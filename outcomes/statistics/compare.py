@@ -26,6 +26,7 @@ from ._results import (
     clean_float,
     finish_test,
     join_notes,
+    rank_ready,
     run_quietly,
 )
 from .describe import ContinuousSummary, as_float_array, describe_continuous, has_zero_spread
@@ -85,13 +86,11 @@ def compare_groups(
     groups count; rows in other groups or without a group are counted in ``n_excluded``.
     """
     order = list(groups) if groups is not None else sorted(frame[group_col].dropna().unique())
-    included = frame[frame[group_col].isin(order)]
-    values = as_float_array(included[value_col])
-    labels = included[group_col].to_numpy()
-    samples = {g: values[labels == g] for g in order}
-    return compare_samples(
-        samples, n_excluded=int(len(frame) - len(included)), confidence=confidence
-    )
+    # Group codes (-1: another group or none): one pass, not a comparison per group.
+    codes = pd.Index(order).get_indexer(frame[group_col].to_numpy(dtype=object))
+    values = as_float_array(frame[value_col])
+    samples = {g: values[codes == i] for i, g in enumerate(order)}
+    return compare_samples(samples, n_excluded=int((codes < 0).sum()), confidence=confidence)
 
 
 def compare_samples(
@@ -143,7 +142,9 @@ def _welch(result: GroupComparison, first: np.ndarray, second: np.ndarray) -> No
     if has_zero_spread(np.concatenate([first, second])):
         result.nonparametric.note = "all values identical"
     else:
-        mw, warning = run_quietly(stats.mannwhitneyu, first, second, alternative="two-sided")
+        mw, warning = run_quietly(
+            stats.mannwhitneyu, rank_ready(first), rank_ready(second), alternative="two-sided"
+        )
         finish_test(result.nonparametric, mw.statistic, mw.pvalue, warning)
         result.nonparametric.test = MANN_WHITNEY if result.nonparametric.p is not None else None
     if min(first.size, second.size) < 2:
@@ -168,7 +169,7 @@ def _anova(result: GroupComparison, samples: list[np.ndarray]) -> None:
     if has_zero_spread(pooled):
         result.nonparametric.note = "all values identical"
     else:
-        kw, warning = run_quietly(stats.kruskal, *samples)
+        kw, warning = run_quietly(stats.kruskal, *(rank_ready(sample) for sample in samples))
         finish_test(result.nonparametric, kw.statistic, kw.pvalue, warning)
         result.nonparametric.test = KRUSKAL if result.nonparametric.p is not None else None
     if total <= len(samples):

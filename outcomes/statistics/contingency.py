@@ -94,17 +94,19 @@ def compare_counts(
 def _drop_empty(
     observed: pd.DataFrame, result: ContingencyResult, names: Mapping[Hashable, str]
 ) -> pd.DataFrame:
-    empty_rows = [str(label) for label in observed.index[observed.sum(axis=1) == 0]]
-    empty_cols = [
-        names.get(label, str(label)) for label in observed.columns[observed.sum(axis=0) == 0]
-    ]
+    counts = observed.to_numpy()
+    rows, cols = counts.sum(axis=1) > 0, counts.sum(axis=0) > 0
+    if rows.all() and cols.all():  # the common case: nothing to drop, no pandas indexing
+        return observed
+    empty_rows = [str(label) for label in observed.index[~rows]]
+    empty_cols = [names.get(label, str(label)) for label in observed.columns[~cols]]
     if empty_rows:
         note = f"no observations in group(s): {', '.join(empty_rows)}"
         result.note = join_notes(result.note, note)
     if empty_cols:
         note = f"level(s) never observed: {', '.join(empty_cols)}"
         result.note = join_notes(result.note, note)
-    return observed.loc[observed.sum(axis=1) > 0, observed.sum(axis=0) > 0]
+    return observed.loc[rows, cols]
 
 
 def _use_fisher(result: ContingencyResult, counts: np.ndarray) -> None:

@@ -8,6 +8,7 @@ precision; categorical variables get n (%) with a Wilson 95 % CI.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -100,6 +101,13 @@ def has_zero_spread(data: np.ndarray, sd: float | None = None) -> bool:
     return sd <= ZERO_SPREAD_RTOL * scale or scale == 0.0
 
 
+@functools.lru_cache(maxsize=4096)
+def t_quantile(q: float, df: int) -> float:
+    """scipy's t quantile, remembered: a report asks for the same few hundred (q, df) pairs,
+    and each call through scipy's distribution machinery costs far more than the value."""
+    return float(stats.t.ppf(q, df))
+
+
 def describe_continuous(
     values: pd.Series | Sequence[float] | np.ndarray, *, confidence: float = 0.95
 ) -> ContinuousSummary:
@@ -135,7 +143,7 @@ def describe_continuous(
         summary.note = "all values identical: confidence interval undefined"
         return summary
     summary.sd = clean_float(sd)
-    half = float(stats.t.ppf(0.5 + confidence / 2, n - 1)) * sd / np.sqrt(n)
+    half = t_quantile(0.5 + confidence / 2, n - 1) * sd / np.sqrt(n)
     summary.ci_low, summary.ci_high = clean_float(mean - half), clean_float(mean + half)
     return summary
 
@@ -233,8 +241,9 @@ def describe_categorical(
     n, n_missing = int(data.size), int(series.size - data.size)
     labels = level_labels(series, levels)
     summary = CategoricalSummary(n=n, n_missing=n_missing, note=None if n else "no data")
+    tally = data.value_counts(sort=False, dropna=True)  # one pass, not one per level
     for level, label in labels.items():
-        count = int((data == level).sum())
+        count = int(tally.get(level, 0))
         summary.levels.append(
             LevelSummary(level, label, describe_proportion(count, n, confidence=confidence))
         )

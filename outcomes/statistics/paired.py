@@ -21,6 +21,7 @@ from ._results import (
     clean_float,
     finish_test,
     join_notes,
+    rank_ready,
     run_quietly,
 )
 from .describe import ContinuousSummary, as_float_series, describe_continuous, has_zero_spread
@@ -128,7 +129,7 @@ def _wilcoxon(diff: np.ndarray) -> TestResult:
     if (diff == 0).all():
         result.note = "all paired differences are zero"
         return result
-    res, warning = run_quietly(stats.wilcoxon, diff)
+    res, warning = run_quietly(stats.wilcoxon, rank_ready(diff, key=np.abs(diff)))
     finish_test(result, res.statistic, res.pvalue, warning)
     result.test = WILCOXON if result.p is not None else None
     return result

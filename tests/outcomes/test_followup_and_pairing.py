@@ -81,6 +81,28 @@ def test_missing_not_yet_due_and_withdrawn_are_split_on_the_as_of_date(site_a, e
     assert item(later["summaries"], "PKP", "1y")["followup"]["n_missing"] == 2
 
 
+def test_a_per_vertebra_result_counts_the_withdrawn_vertebrae(site_a, everywhere):
+    """unit=level counts vertebrae: a withdrawn patient with two treated vertebrae is two
+    withdrawn units of a per-vertebra result (and one of a per-patient result)."""
+    two_levels = [
+        Level("L1", films=films({"a": "15.0"}, {"a": "20.0"})),
+        Level("L2", films=films({"a": "10.0"}, {"a": "12.0"})),
+    ]
+    make_case(site=site_a, operated=date(2026, 2, 2), levels=two_levels)
+    gone = make_case(site=site_a, operated=date(2026, 2, 2), levels=two_levels)
+    Patient.objects.filter(pk=gone.patient_id).update(withdrawn_at=datetime(2026, 4, 1, tzinfo=UTC))
+    data = CohortData(filters={}, rules=NO_RULES, scope=everywhere())
+    for unit, expected in (("level", 2), ("patient", 1)):
+        result = run("trajectories", data, outcomes=["rfvh"], unit=unit)["outcomes"][0]
+        assert result["unit_of_analysis"] == unit
+        year = item(result["summaries"], "PKP", "1y")["followup"]
+        assert (year["unit"], year["n_withdrawn"]) == (unit, expected)
+        # Withdrawn before the 12-week window closed: counted there too, never analysed.
+        twelve = item(result["changes"], "PKP", "12w")
+        assert twelve["followup"]["n_withdrawn"] == expected
+        assert twelve["change"]["n_paired"] == 2 if unit == "level" else 1
+
+
 def test_the_as_of_date_is_stored_on_the_run(site_a, coordinator, ask):
     from outcomes.services import cohort_create
 

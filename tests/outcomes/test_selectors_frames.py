@@ -1,6 +1,6 @@
 """The analysis frames hold what the factories wrote, pivoted and collapsed as documented."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import numpy as np
@@ -13,7 +13,7 @@ from outcomes import cohorts
 from outcomes.selectors import CohortData
 from outcomes.selectors.cases import age_at_procedure
 from outcomes.selectors.sql import _copy_frame, coerce
-from registry.models import AdverseEvent
+from registry.models import AdverseEvent, Patient
 from tests.outcomes.conftest import Level, make_case
 
 pytestmark = pytest.mark.django_db
@@ -191,3 +191,25 @@ def test_a_visit_outside_the_scheduled_timepoints_is_not_a_timepoint(built, data
     fresh = CohortData(filters={}, rules=NO_RULES, scope=data.scope)
     assert fresh.wide.loc[one.pk, "vas_2w"] == 3.0
     assert len(fresh.outcome_long("vas")) == 8
+
+
+@pytest.mark.parametrize("rules", [NO_RULES, dict.fromkeys(cohorts.RULE_FIELDS, True)])
+def test_whole_tables_and_filtered_reads_give_the_same_frames(built, site_a, rules, everywhere):
+    """A registry-wide cohort reads whole tables and keeps its rows by id; a narrow one
+    filters in SQL. Both give the same frames and data version, whatever the rules keep
+    out (here: a withdrawn patient, and, with the rules on, cases they exclude)."""
+    gone = make_case(site=site_a, technique="VBS", levels=[Level("L2", 2, leakage="S")])
+    withdrawn_at = datetime.combine(gone.date, datetime.min.time(), tzinfo=UTC)
+    Patient.objects.filter(pk=gone.patient_id).update(withdrawn_at=withdrawn_at)
+    AdverseEvent.objects.create(
+        procedure=gone, event_type="other", clavien_dindo="I", onset_date=gone.date
+    )
+    read = {}
+    for whole in (True, False):
+        data = CohortData(filters={}, rules=rules, scope=everywhere())
+        data._whole = whole
+        read[whole] = data
+    for name in ("visit_pivot", "film_levels", "cases", "adverse_events"):
+        pd.testing.assert_frame_equal(getattr(read[True], name), getattr(read[False], name))
+    assert read[True].version() == read[False].version()
+    assert read[True].case_ids == read[False].case_ids

@@ -6,11 +6,19 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pandas as pd
 import pytest
 from django.test import override_settings
 
-from outcomes.statistics import Variable, baseline_table, rates_from_counts
+from outcomes.statistics import (
+    Variable,
+    baseline_table,
+    compare_samples,
+    describe_continuous,
+    rates_from_counts,
+)
+from outcomes.statistics.paired import paired_arrays
 from outcomes.suppression import suppress
 
 
@@ -186,3 +194,59 @@ def test_benchmarking_units_add_up_to_the_registry_and_a_second_is_withheld():
     assert site3["events"] == 618
     assert by_site[("surgeon", 3, 31)]["events"] == 300  # no small cell among them
     assert shown["registry"] == {"events": 1000, "n": 5000, "rate": 0.2}
+
+
+def test_a_between_technique_comparison_with_its_total_shown_withholds_a_second_group():
+    """Trajectories: PKP has 3 values at 12 weeks. The comparison's n (the total of its
+    groups) is shown, so PKP's 3 = n - PVP - VBS unless a second group's n is withheld,
+    here and wherever the same summary is shown (the summaries, the change)."""
+    samples = {
+        "PKP": np.array([2.0, 3.5, 4.0]),
+        "PVP": np.linspace(1.0, 6.0, 20),
+        "VBS": np.linspace(0.5, 7.0, 30),
+    }
+    comparison = compare_samples(samples).to_dict()
+    summaries = [
+        {"group": g, "timepoint": "12w", "summary": describe_continuous(v).to_dict()}
+        for g, v in samples.items()
+    ]
+    changes = [
+        {
+            "group": g,
+            "timepoint": "12w",
+            "change": paired_arrays(v, v + 1.0, np.ones(v.size)).to_dict(),
+        }
+        for g, v in samples.items()
+    ]
+    difference = compare_samples({g: np.ones(v.size) for g, v in samples.items()}).to_dict()
+    outcome = {
+        "key": "vas",
+        "groups": list(samples),
+        "summaries": summaries,
+        "changes": changes,
+        "comparisons": [
+            {"timepoint": "12w", "of": "value", "comparison": comparison},
+            {"timepoint": "12w", "of": "change", "comparison": difference},
+        ],
+    }
+    result = {
+        "analysis": "trajectories",
+        "cohort": {"techniques": [["PKP", 30], ["PVP", 30], ["VBS", 30]]},
+        "body": {"outcomes": [outcome], "as_of": "2026-06-30"},
+    }
+    shown = suppress(result)["body"]["outcomes"][0]
+    for item in shown["comparisons"]:
+        groups = {g["group"]: g["summary"] for g in item["comparison"]["groups"]}
+        assert item["comparison"]["n"] == 53  # the total stays shown
+        assert groups["PKP"]["n"] is None and groups["PKP"]["mean"] is None
+        assert groups["PVP"]["n"] is None and groups["PVP"]["mean"] is None  # the partner
+        assert groups["VBS"]["n"] == 30
+        assert item["comparison"]["mean_diff"] is None
+    values = {i["group"]: i["summary"] for i in shown["summaries"]}
+    assert values["PVP"]["n"] is None and values["VBS"]["n"] == 30
+    pvp = next(i["change"] for i in shown["changes"] if i["group"] == "PVP")
+    assert pvp["n_paired"] is None and pvp["difference"]["n"] is None and pvp["p"] is None
+    # Nothing left gives the 3 (or the 20) back: no shown n of 3 or 20 anywhere.
+    text = json.dumps(shown)
+    found = re.search(r"\"n(_paired)?\": (3|20)\b", text)
+    assert not found, text[max(0, found.start() - 400) : found.end() + 100]
