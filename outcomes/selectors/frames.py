@@ -19,7 +19,7 @@ height is the anterior height, in cm as seed 002 reports it (stored in mm).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from django.db import connections
 from django.db.models import Case, F, FloatField, IntegerField, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast
 
-from outcomes import variables
+from outcomes import cohorts, variables
 from outcomes.routers import read_alias
 from outcomes.selectors.cases import treated_level_count
 from outcomes.selectors.fingerprint import EpochDay, EpochMicroseconds, Figures
@@ -37,7 +37,9 @@ from outcomes.selectors.sql import read_frame
 from registry import vertebrae
 from registry.models import (
     AdverseEvent,
+    Aetiology,
     FollowUpVisit,
+    Fracture,
     Leakage,
     Procedure,
     RadiographicMeasurement,
@@ -282,6 +284,12 @@ def read_withdrawn(selection: QuerySet[Procedure]) -> pd.DataFrame:
 
 def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, dict[str, Figures]]:
     """One row per case: demographics and perioperative items."""
+    return patients_frame(read_procedure_rows(where), case_ids)
+
+
+def read_procedure_rows(where: InCohort) -> pd.DataFrame:
+    """Every procedure of the rows `where` selects with its patient, raw (the patients'
+    frame, and for whole tables the cohort's selection, are made from them)."""
     rows = (
         Procedure.objects.filter(where("pk"))
         .annotate(
@@ -301,10 +309,11 @@ def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, 
             ambulation=_number("ambulation_hours"),
             fp_procedure=EpochMicroseconds("updated_at"),
             fp_patient=EpochMicroseconds("patient__updated_at"),
+            withdrawn_day=EpochDay("patient__withdrawn_at"),
         )
         .order_by("pk")
     )
-    frame = read_frame(
+    return read_frame(
         rows,
         {
             "unit_id": "id",
@@ -329,8 +338,16 @@ def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, 
             "hospital_stay_days": "float",
             "fp_procedure": "float",
             "fp_patient": "float",
+            "withdrawn_day": "float",
         },
     )
+
+
+def patients_frame(
+    rows: pd.DataFrame, case_ids: np.ndarray
+) -> tuple[pd.DataFrame, dict[str, Figures]]:
+    """The cases' rows of `read_procedure_rows`: demographics and perioperative items."""
+    frame = rows.drop(columns=["withdrawn_day"])
     _, keep = _positions(case_ids, frame["unit_id"].to_numpy())
     if not keep.all():
         frame = frame[keep].reset_index(drop=True)
@@ -360,6 +377,87 @@ def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, 
     frame = frame.drop(columns=["weight", "height"])
     names = {"technique_code": "technique", "ambulation": "ambulation_hours"}
     return frame.rename(columns=names), figures
+
+
+def read_pathological_patients() -> np.ndarray:
+    """The patients with a fracture that is not osteoporotic (every site: whole tables)."""
+    rows = Fracture.objects.exclude(aetiology=Aetiology.OSTEOPOROTIC).values("patient_id")
+    return read_frame(rows.order_by(), {"patient_id": "id"})["patient_id"].to_numpy()
+
+
+def select_cases(
+    procedures: pd.DataFrame,
+    *,
+    site_ids: Iterable[int],
+    rules: Mapping[str, bool],
+    withdrawn: bool,
+    visits: pd.DataFrame | None = None,
+    films: pd.DataFrame | None = None,
+    pathological: np.ndarray | None = None,
+) -> np.ndarray:
+    """`cases.cohort_cases` for a definition without filters, in numpy on whole tables:
+    which rows of `read_procedure_rows` (every procedure) are the cohort's cases. Index
+    procedure per patient (earliest date, then lowest id), scope, withdrawal and the
+    inclusion rules, on the same values the SQL compares (recorded decimals parsed to the
+    nearest float compare with the integer thresholds exactly). `visits` is needed for
+    the baseline VAS rule, `visits` and `films` for the collapse rule, `pathological`
+    (`read_pathological_patients`) to exclude pathological fractures."""
+    unit = procedures["unit_id"].to_numpy()
+    patient = procedures["patient_id"].to_numpy()
+    day = procedures["procedure_day"].to_numpy(dtype=float)
+    order = np.lexsort((unit, day, patient))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = patient[order][1:] != patient[order][:-1]
+    chosen = np.zeros(len(unit), dtype=bool)
+    chosen[order[first]] = True
+    chosen &= np.isin(procedures["site_id"].to_numpy(), np.fromiter(site_ids, dtype=np.int64))
+    gone = ~np.isnan(procedures["withdrawn_day"].to_numpy(dtype=float))
+    chosen &= gone if withdrawn else ~gone
+    if rules.get("rule_min_age"):
+        born = procedures["birth_day"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            chosen &= whole_years(born, day) >= cohorts.MIN_AGE
+    if rules.get("rule_baseline_vas") or rules.get("rule_collapse"):
+        baseline = visits["tp"].to_numpy() == TIMEPOINTS.index("baseline")
+        baseline_unit = visits["unit_id"].to_numpy()[baseline]
+    if rules.get("rule_baseline_vas"):
+        vas = visits["vas_value"].to_numpy(dtype=float)[baseline]
+        with np.errstate(invalid="ignore"):
+            chosen &= np.isin(unit, baseline_unit[vas >= cohorts.MIN_BASELINE_VAS])
+    if rules.get("rule_collapse"):
+        rfvh = films["rfvh_value"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            collapsed = films["film_visit"].to_numpy()[rfvh <= 100 - cohorts.MIN_COLLAPSE_PERCENT]
+        visit_ids = visits["visit_id"].to_numpy()[baseline]
+        chosen &= np.isin(unit, baseline_unit[np.isin(visit_ids, collapsed)])
+    if rules.get("rule_exclude_pathological"):
+        chosen &= ~np.isin(patient, pathological)
+    return chosen
+
+
+def selected_case_rows(procedures: pd.DataFrame, chosen: np.ndarray) -> pd.DataFrame:
+    """`read_case_rows` of the rows `select_cases` chose."""
+    frame = procedures.loc[chosen, ["unit_id", "technique_code", "procedure_day"]]
+    frame = frame.sort_values("unit_id", ignore_index=True)
+    technique = _recategorised(frame["technique_code"])
+    return frame.drop(columns=["technique_code"]).assign(technique=technique)[
+        ["unit_id", "technique", "procedure_day"]
+    ]
+
+
+def selected_withdrawn(
+    procedures: pd.DataFrame, chosen: np.ndarray, levels: pd.DataFrame
+) -> pd.DataFrame:
+    """`read_withdrawn` of the rows `select_cases(withdrawn=True)` chose (`levels`: every
+    treated level, `read_level_rows` of whole tables)."""
+    columns = ["unit_id", "technique_code", "procedure_day", "withdrawn_day"]
+    frame = procedures.loc[chosen, columns].sort_values("unit_id", ignore_index=True)
+    counted, n = np.unique(levels["unit_id"].to_numpy(), return_counts=True)
+    position, found = _positions(counted, frame["unit_id"].to_numpy())
+    n_levels = np.where(found, n[position] if len(n) else 0, np.nan).astype("float64")
+    technique = _recategorised(frame["technique_code"])
+    frame = frame.assign(technique_code=technique, n_levels=n_levels)
+    return frame.rename(columns={"technique_code": "technique"})
 
 
 def whole_years(born: np.ndarray, on: np.ndarray) -> np.ndarray:
