@@ -1,7 +1,8 @@
 """`CohortData`: what every analysis reads, each frame read once, from one snapshot.
 
 The cohort's selection (the index procedures that meet the definition) is evaluated once
-into a list of ids. The frames are built in numpy from raw rows (see `frames`), read
+into a list of ids: in SQL, or, for whole tables, in numpy from the raw rows read anyway
+(`frames.select_cases`). The frames are built in numpy from raw rows (see `frames`), read
 either filtered on those ids (one hashed array parameter on PostgreSQL) or, for a cohort
 that is most of the registry, as whole tables kept to the cohort's rows by id.
 
@@ -35,7 +36,14 @@ from outcomes.selectors import followup, frames, values
 from outcomes.selectors.access import Scope
 from outcomes.selectors.case_facts import read_case_facts
 from outcomes.selectors.cases import cohort_cases
-from outcomes.selectors.fingerprint import TABLES, Figures, data_version, standalone_figures
+from outcomes.selectors.fingerprint import (
+    TABLES,
+    Figures,
+    complete_latest,
+    data_version,
+    latest_rows,
+    standalone_figures,
+)
 from outcomes.selectors.sql import InIds, in_ids
 from registry.models import AdverseEventType, ClavienDindo, Patient, Procedure
 
@@ -159,6 +167,8 @@ class CohortData:
                     chosen = [name for name in group if name in wanted and name not in self._values]
                     if chosen:
                         started.append(self._read_behind(chosen, snapshot))
+            if started and "version" in wanted and not self.stamped:
+                self._value("latest_rows")  # while the readers read (this thread waits)
             self.case_ids  # noqa: B018 (the selection, on this connection)
             for name in names:
                 self._value(name)
@@ -183,6 +193,12 @@ class CohortData:
                 whole = 2 * in_scope >= patients.count()
             self._whole = whole
         return self._whole
+
+    @property
+    def stamped(self) -> bool:
+        """Read each row's `updated_at` for the data version: not for whole tables (their
+        latest rows are read instead, see `fingerprint.complete_latest`)."""
+        return not self.whole_tables
 
     def rows_in(self, path: str) -> Q | InIds:
         """SQL filter of the raw rows read: none for whole tables, else the cohort's."""
@@ -290,7 +306,10 @@ class CohortData:
             if name in self._values:
                 self._value(name)
         if set(self._figures) >= set(TABLES):
-            return data_version(self._figures)
+            figures = complete_latest(
+                self._figures, lambda: self._value("latest_rows"), self.in_cohort
+            )
+            return data_version(figures)
         return data_version(standalone_figures(self.in_cohort))
 
     def _collect(self, read: tuple[Any, dict[str, Figures]]) -> Any:
@@ -340,15 +359,18 @@ class CohortData:
         "case_rows": lambda self: self._read_case_rows(),
         "case_ids": lambda self: self._case_array.tolist(),
         "version": lambda self: self._read_version(),
-        "visit_rows": lambda self: frames.read_visit_rows(self.rows_in),
-        "film_rows": lambda self: frames.read_film_rows(self.rows_in),
-        "procedure_rows": lambda self: frames.read_procedure_rows(self.rows_in),
+        "visit_rows": lambda self: frames.read_visit_rows(self.rows_in, stamped=self.stamped),
+        "film_rows": lambda self: frames.read_film_rows(self.rows_in, stamped=self.stamped),
+        "procedure_rows": lambda self: frames.read_procedure_rows(
+            self.rows_in, stamped=self.stamped
+        ),
         "pathological": lambda self: frames.read_pathological_patients(),
+        "latest_rows": lambda self: latest_rows(),
         "patients": lambda self: self._collect(
             frames.patients_frame(self._value("procedure_rows"), self._case_array)
         ),
-        "level_rows": lambda self: frames.read_level_rows(self.rows_in),
-        "event_rows": lambda self: frames.read_event_rows(self.rows_in),
+        "level_rows": lambda self: frames.read_level_rows(self.rows_in, stamped=self.stamped),
+        "event_rows": lambda self: frames.read_event_rows(self.rows_in, stamped=self.stamped),
         "visit_pivot": lambda self: self._collect(
             frames.visit_pivot(self._value("case_rows"), self._value("visit_rows"))
         ),

@@ -127,7 +127,22 @@ def _positions(case_ids: np.ndarray, unit: np.ndarray) -> tuple[np.ndarray, np.n
     return position, case_ids[position] == unit
 
 
-def _figures(keep: np.ndarray, ids: pd.Series, latest: pd.Series) -> Figures:
+def _stamps(stamped: bool, **paths: str) -> tuple[dict[str, EpochMicroseconds], dict[str, str]]:
+    """Annotations and schema of the per-row `updated_at` (epoch microseconds) columns, or
+    none: for whole tables the fingerprint finds the latest of the rows kept from their
+    ids (`fingerprint.complete_latest`), far cheaper than a timestamp per row."""
+    if not stamped:
+        return {}, {}
+    return (
+        {name: EpochMicroseconds(path) for name, path in paths.items()},
+        dict.fromkeys(paths, "float"),
+    )
+
+
+def _figures(keep: np.ndarray, ids: pd.Series, latest: pd.Series | None) -> Figures:
+    if latest is None:
+        kept = ids.to_numpy()[keep]
+        return Figures(int(keep.sum()), int(kept.sum()), kept=kept)
     kept_latest = latest.to_numpy(dtype=float)[keep]
     return Figures.of_parts(
         int(keep.sum()), int(ids.to_numpy()[keep].sum()), kept_latest if keep.any() else []
@@ -146,15 +161,16 @@ def read_case_rows(selection: QuerySet[Procedure]) -> pd.DataFrame:
     return frame.sort_values("unit_id", ignore_index=True)
 
 
-def read_visit_rows(where: InCohort) -> pd.DataFrame:
+def read_visit_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
     """Every visit of the rows `where` selects, raw: one row each (no grouping in SQL)."""
+    stamps, stamp_schema = _stamps(stamped, fp_latest="updated_at")
     rows = FollowUpVisit.objects.filter(where("procedure_id")).annotate(
         visit_id=F("pk"),
         unit_id=F("procedure_id"),
         tp=_timepoint_code("timepoint"),
         visit_day=EpochDay("visit_date"),
         **{f"{key}_value": _number(path) for key, path in _VISIT_VALUES.items()},
-        fp_latest=EpochMicroseconds("updated_at"),
+        **stamps,
     )
     schema = {
         "visit_id": "id",
@@ -162,7 +178,7 @@ def read_visit_rows(where: InCohort) -> pd.DataFrame:
         "tp": "id",
         "visit_day": "float",
         **{f"{key}_value": "float" for key in _VISIT_VALUES},
-        "fp_latest": "float",
+        **stamp_schema,
     }
     return read_frame(rows.order_by(), schema)
 
@@ -198,24 +214,25 @@ def visit_pivot(
         {**columns, **days, "procedure_day": procedure_day},
         index=pd.Index(case_ids, name="unit_id"),
     )
-    return frame, {"visits": _figures(keep, visits["visit_id"], visits["fp_latest"])}
+    return frame, {"visits": _figures(keep, visits["visit_id"], visits.get("fp_latest"))}
 
 
-def read_film_rows(where: InCohort) -> pd.DataFrame:
+def read_film_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
     """Every radiograph of the rows `where` selects, raw (its visit gives case and time)."""
+    stamps, stamp_schema = _stamps(stamped, fp_latest="updated_at")
     rows = RadiographicMeasurement.objects.filter(where("visit__procedure_id")).annotate(
         film_id=F("pk"),
         film_visit=F("visit_id"),
         level_id=F("treated_level_id"),
         **{f"{key}_value": _number(path) for key, path in _FILM_VALUES.items()},
-        fp_latest=EpochMicroseconds("updated_at"),
+        **stamps,
     )
     schema = {
         "film_id": "id",
         "film_visit": "id",
         "level_id": "id",
         **{f"{key}_value": "float" for key in _FILM_VALUES},
-        "fp_latest": "float",
+        **stamp_schema,
     }
     return read_frame(rows.order_by(), schema)
 
@@ -254,7 +271,7 @@ def film_pivot(
             name = "height_mm" if key == "body_height" else key
             columns[f"{name}_{tp}"] = column
     frame = pd.DataFrame(columns)
-    return frame, {"films": _figures(keep, films["film_id"], films["fp_latest"])}
+    return frame, {"films": _figures(keep, films["film_id"], films.get("fp_latest"))}
 
 
 def read_withdrawn(selection: QuerySet[Procedure]) -> pd.DataFrame:
@@ -287,9 +304,12 @@ def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, 
     return patients_frame(read_procedure_rows(where), case_ids)
 
 
-def read_procedure_rows(where: InCohort) -> pd.DataFrame:
+def read_procedure_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
     """Every procedure of the rows `where` selects with its patient, raw (the patients'
     frame, and for whole tables the cohort's selection, are made from them)."""
+    stamps, stamp_schema = _stamps(
+        stamped, fp_procedure="updated_at", fp_patient="patient__updated_at"
+    )
     rows = (
         Procedure.objects.filter(where("pk"))
         .annotate(
@@ -307,9 +327,8 @@ def read_procedure_rows(where: InCohort) -> pd.DataFrame:
             osteoporosis_treatment=F("patient__osteoporosis_treatment"),
             corticosteroid_use=F("patient__corticosteroid_use"),
             ambulation=_number("ambulation_hours"),
-            fp_procedure=EpochMicroseconds("updated_at"),
-            fp_patient=EpochMicroseconds("patient__updated_at"),
             withdrawn_day=EpochDay("patient__withdrawn_at"),
+            **stamps,
         )
         .order_by("pk")
     )
@@ -336,9 +355,8 @@ def read_procedure_rows(where: InCohort) -> pd.DataFrame:
             "fluoroscopy_shots": "float",
             "ambulation": "float",
             "hospital_stay_days": "float",
-            "fp_procedure": "float",
-            "fp_patient": "float",
             "withdrawn_day": "float",
+            **stamp_schema,
         },
     )
 
@@ -360,8 +378,12 @@ def patients_frame(
         )
     every = np.ones(len(frame), dtype=bool)
     figures = {
-        "procedures": _figures(every, frame["unit_id"], frame["fp_procedure"]),
-        "patients": Figures.of_parts(0, 0, frame["fp_patient"]),
+        "procedures": _figures(every, frame["unit_id"], frame.get("fp_procedure")),
+        "patients": (
+            Figures.of_parts(0, 0, frame["fp_patient"])
+            if "fp_patient" in frame
+            else Figures(kept=frame["patient_id"].to_numpy())
+        ),
     }
     # Age in whole years at the procedure and BMI, as the SQL expressions computed them
     # (the same float operations in the same order), off the database's clock.
@@ -371,7 +393,8 @@ def patients_frame(
         "bmi": frame["weight"].to_numpy() / (height * height / 10000.0),
     }
     at = frame.columns.get_loc("procedure_day")
-    frame = frame.drop(columns=["fp_procedure", "fp_patient", "procedure_day", "birth_day"])
+    stamps = [column for column in ("fp_procedure", "fp_patient") if column in frame]
+    frame = frame.drop(columns=[*stamps, "procedure_day", "birth_day"])
     frame.insert(at, "age", derived["age"])
     frame.insert(frame.columns.get_loc("weight"), "bmi", derived["bmi"])
     frame = frame.drop(columns=["weight", "height"])
@@ -485,8 +508,11 @@ def _recategorised(values: pd.Series) -> pd.Categorical:
     return values.cat.remove_unused_categories().array
 
 
-def read_level_rows(where: InCohort) -> pd.DataFrame:
+def read_level_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
     """Every treated level of the rows `where` selects, with its fracture, raw."""
+    stamps, stamp_schema = _stamps(
+        stamped, fp_latest="updated_at", fp_fracture="fracture__updated_at"
+    )
     rows = TreatedLevel.objects.filter(where("procedure_id")).annotate(
         level_pk=F("pk"),
         unit_id=F("procedure_id"),
@@ -509,8 +535,8 @@ def read_level_rows(where: InCohort) -> pd.DataFrame:
             output_field=IntegerField(),
         ),
         genant=F("fracture__genant_grade"),
-        fp_latest=EpochMicroseconds("updated_at"),
-        fp_fracture=EpochMicroseconds("fracture__updated_at"),
+        fracture_pk=F("fracture_id"),
+        **stamps,
     )
     schema = {
         "level_pk": "id",
@@ -522,8 +548,8 @@ def read_level_rows(where: InCohort) -> pd.DataFrame:
         "ruptured": "float",
         "thoracic": "id",
         "genant": "float",
-        "fp_latest": "float",
-        "fp_fracture": "float",
+        "fracture_pk": "id",
+        **stamp_schema,
     }
     return read_frame(rows.order_by(), schema)
 
@@ -565,8 +591,12 @@ def collapse_levels(
         "devices_ruptured": count(np.nan_to_num(kept["ruptured"].to_numpy(dtype=float))),
     }
     figures = {
-        "levels": _figures(keep, levels["level_pk"], levels["fp_latest"]),
-        "fractures": Figures.of_parts(0, 0, kept["fp_fracture"]),
+        "levels": _figures(keep, levels["level_pk"], levels.get("fp_latest")),
+        "fractures": (
+            Figures.of_parts(0, 0, kept["fp_fracture"])
+            if "fp_fracture" in kept
+            else Figures(kept=kept["fracture_pk"].to_numpy())
+        ),
     }
     region = np.select(
         [thoracic == n_levels, thoracic == 0], ["thoracic", "lumbar"], default="both"
@@ -587,14 +617,15 @@ def collapse_levels(
     return collapsed, figures
 
 
-def read_event_rows(where: InCohort) -> pd.DataFrame:
+def read_event_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
     """The adverse events of the rows `where` selects, one row each."""
+    stamps, stamp_schema = _stamps(stamped, fp_latest="updated_at")
     rows = AdverseEvent.objects.filter(where("procedure_id")).annotate(
         unit_id=F("procedure_id"),
         kind=F("event_type"),
         grade=F("clavien_dindo"),
         event_id=F("pk"),
-        fp_latest=EpochMicroseconds("updated_at"),
+        **stamps,
     )
     return read_frame(
         rows.order_by("pk"),
@@ -603,7 +634,7 @@ def read_event_rows(where: InCohort) -> pd.DataFrame:
             "kind": "category",
             "grade": "category",
             "event_id": "id",
-            "fp_latest": "float",
+            **stamp_schema,
         },
     )
 
@@ -613,7 +644,7 @@ def adverse_events(
 ) -> tuple[pd.DataFrame, dict[str, Figures]]:
     """The cases' adverse events, one row each (a few per hundred patients)."""
     _, keep = _positions(case_ids, events["unit_id"].to_numpy())
-    figures = {"events": _figures(keep, events["event_id"], events["fp_latest"])}
+    figures = {"events": _figures(keep, events["event_id"], events.get("fp_latest"))}
     kept = events.loc[keep, ["unit_id", "kind", "grade"]].reset_index(drop=True)
     if not keep.all():
         kept = kept.assign(kind=_recategorised(kept["kind"]), grade=_recategorised(kept["grade"]))

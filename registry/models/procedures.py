@@ -61,7 +61,12 @@ class Procedure(ClinicalRecord):
 
     class Meta:
         ordering = ["-date", "id"]
-        indexes = [models.Index(fields=["technique", "date"]), models.Index(fields=["date"])]
+        indexes = [
+            models.Index(fields=["technique", "date"]),
+            models.Index(fields=["date"]),
+            # The latest edits first without a scan (data version of whole-registry reads).
+            models.Index(fields=["updated_at"], name="procedure_updated_at_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(operation_time_min__isnull=True) | Q(operation_time_min__gte=1),
@@ -114,6 +119,10 @@ class TreatedLevel(ClinicalRecord):
 
     class Meta:
         ordering = ["procedure_id", "id"]
+        indexes = [
+            # The latest edits first without a scan (data version of whole-registry reads).
+            models.Index(fields=["updated_at"], name="level_updated_at_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["procedure", "fracture"], name="treated_level_once"),
             models.CheckConstraint(
@@ -173,7 +182,11 @@ class AdverseEvent(ClinicalRecord):
 
     class Meta:
         ordering = ["procedure_id", "onset_date", "id"]
-        indexes = [models.Index(fields=["event_type"])]
+        indexes = [
+            models.Index(fields=["event_type"]),
+            # The latest edits first without a scan (data version of whole-registry reads).
+            models.Index(fields=["updated_at"], name="event_updated_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_event_type_display()} ({self.clavien_dindo})"

@@ -270,3 +270,61 @@ def test_the_selection_of_whole_tables_is_the_sql_selection(varied, site_a, rule
     for name in ("case_rows", "withdrawn"):
         pd.testing.assert_frame_equal(read[True]._value(name), read[False]._value(name))
     assert len(read[False].withdrawn)  # the definition has withdrawn cases to count
+
+
+@pytest.mark.parametrize("latest_rows", [1, 200])
+def test_whole_tables_find_the_latest_update_of_the_rows_kept(
+    varied, everywhere, monkeypatch, latest_rows
+):
+    """Whole tables read no timestamp per row: the data version takes the latest of the
+    rows kept from the tables' latest rows, or asks the database when none of those was
+    kept (here with one latest row, when a withdrawn patient's rows are the latest)."""
+    from django.utils import timezone
+
+    from outcomes.selectors import fingerprint
+    from registry.models import (
+        FollowUpVisit,
+        Fracture,
+        Procedure,
+        RadiographicMeasurement,
+        TreatedLevel,
+    )
+
+    monkeypatch.setattr(fingerprint, "LATEST_ROWS", latest_rows)
+    gone = Procedure.objects.get(technique__code="VBS", patient__withdrawn_at__isnull=False)
+    AdverseEvent.objects.create(
+        procedure=gone, event_type="other", clavien_dindo="I", onset_date=gone.date
+    )
+    later = timezone.now() + timedelta(hours=1)
+    touched = (
+        (Patient, "pk"),
+        (Procedure, "patient_id"),
+        (TreatedLevel, "procedure__patient_id"),
+        (Fracture, "patient_id"),
+        (FollowUpVisit, "procedure__patient_id"),
+        (RadiographicMeasurement, "visit__procedure__patient_id"),
+        (AdverseEvent, "procedure__patient_id"),
+    )
+
+    def versions() -> set[str]:
+        found = set()
+        for whole in (True, False):
+            data = CohortData(filters={}, rules=NO_RULES, scope=everywhere())
+            data._whole = whole
+            for name in ("visit_pivot", "film_levels", "cases", "adverse_events"):
+                getattr(data, name)
+            found.add(data.version())
+        asked = CohortData(filters={}, rules=NO_RULES, scope=everywhere())
+        found.add(asked.version())
+        assert not asked._figures
+        return found
+
+    for model, path in touched:
+        model.objects.filter(**{path: gone.patient_id}).update(updated_at=later)
+    before = versions()
+    assert len(before) == 1  # whole tables, filtered reads and the standalone figures
+    kept, _ = varied
+    FollowUpVisit.objects.filter(procedure=kept).update(updated_at=later + timedelta(hours=1))
+    after = versions()
+    assert len(after) == 1
+    assert after != before  # a kept visit's edit moves it
