@@ -433,7 +433,7 @@ def select_cases(
     first[1:] = patient[order][1:] != patient[order][:-1]
     chosen = np.zeros(len(unit), dtype=bool)
     chosen[order[first]] = True
-    chosen &= np.isin(procedures["site_id"].to_numpy(), np.fromiter(site_ids, dtype=np.int64))
+    chosen &= _member(procedures["site_id"].to_numpy(), np.fromiter(site_ids, dtype=np.int64))
     gone = ~np.isnan(procedures["withdrawn_day"].to_numpy(dtype=float))
     chosen &= gone if withdrawn else ~gone
     if rules.get("rule_min_age"):
@@ -446,16 +446,27 @@ def select_cases(
     if rules.get("rule_baseline_vas"):
         vas = visits["vas_value"].to_numpy(dtype=float)[baseline]
         with np.errstate(invalid="ignore"):
-            chosen &= np.isin(unit, baseline_unit[vas >= cohorts.MIN_BASELINE_VAS])
+            chosen &= _member(unit, baseline_unit[vas >= cohorts.MIN_BASELINE_VAS])
     if rules.get("rule_collapse"):
         rfvh = films["rfvh_value"].to_numpy(dtype=float)
         with np.errstate(invalid="ignore"):
             collapsed = films["film_visit"].to_numpy()[rfvh <= 100 - cohorts.MIN_COLLAPSE_PERCENT]
         visit_ids = visits["visit_id"].to_numpy()[baseline]
-        chosen &= np.isin(unit, baseline_unit[np.isin(visit_ids, collapsed)])
+        chosen &= _member(unit, baseline_unit[_member(visit_ids, collapsed)])
     if rules.get("rule_exclude_pathological"):
-        chosen &= ~np.isin(patient, pathological)
+        chosen &= ~_member(patient, pathological)
     return chosen
+
+
+def _member(values: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """`np.isin` for ids (non-negative integers): one flag per id, no sorting."""
+    values = np.asarray(values, dtype=np.int64)
+    members = np.asarray(members, dtype=np.int64)
+    if not values.size or not members.size:
+        return np.zeros(values.shape, dtype=bool)
+    flags = np.zeros(int(max(values.max(), members.max())) + 1, dtype=bool)
+    flags[members] = True
+    return flags[values]
 
 
 def selected_case_rows(procedures: pd.DataFrame, chosen: np.ndarray) -> pd.DataFrame:
