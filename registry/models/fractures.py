@@ -37,10 +37,6 @@ class Fracture(ClinicalRecord):
 
     class Meta:
         ordering = ["patient_id", "episode", "level"]
-        indexes = [
-            # The latest edits first without a scan (data version of whole-registry reads).
-            models.Index(fields=["updated_at"], name="fracture_updated_at_idx"),
-        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["patient", "level", "episode"], name="fracture_one_per_level_episode"

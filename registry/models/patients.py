@@ -125,8 +125,6 @@ class Patient(ClinicalRecord):
                 condition=Q(withdrawn_at__isnull=True),
                 name="patient_site_active_idx",
             ),
-            # The latest edits first without a scan (data version of whole-registry reads).
-            models.Index(fields=["updated_at"], name="patient_updated_at_idx"),
         ]
 
     def __str__(self) -> str:

@@ -61,12 +61,7 @@ class Procedure(ClinicalRecord):
 
     class Meta:
         ordering = ["-date", "id"]
-        indexes = [
-            models.Index(fields=["technique", "date"]),
-            models.Index(fields=["date"]),
-            # The latest edits first without a scan (data version of whole-registry reads).
-            models.Index(fields=["updated_at"], name="procedure_updated_at_idx"),
-        ]
+        indexes = [models.Index(fields=["technique", "date"]), models.Index(fields=["date"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(operation_time_min__isnull=True) | Q(operation_time_min__gte=1),
@@ -119,10 +114,6 @@ class TreatedLevel(ClinicalRecord):
 
     class Meta:
         ordering = ["procedure_id", "id"]
-        indexes = [
-            # The latest edits first without a scan (data version of whole-registry reads).
-            models.Index(fields=["updated_at"], name="level_updated_at_idx"),
-        ]
         constraints = [
             models.UniqueConstraint(fields=["procedure", "fracture"], name="treated_level_once"),
             models.CheckConstraint(
@@ -182,11 +173,7 @@ class AdverseEvent(ClinicalRecord):
 
     class Meta:
         ordering = ["procedure_id", "onset_date", "id"]
-        indexes = [
-            models.Index(fields=["event_type"]),
-            # The latest edits first without a scan (data version of whole-registry reads).
-            models.Index(fields=["updated_at"], name="event_updated_at_idx"),
-        ]
+        indexes = [models.Index(fields=["event_type"])]
 
     def __str__(self) -> str:
         return f"{self.get_event_type_display()} ({self.clavien_dindo})"

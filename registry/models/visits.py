@@ -96,8 +96,6 @@ class FollowUpVisit(ClinicalRecord):
             models.Index(fields=["timepoint", "procedure"]),
             # The worklist's recently recorded out-of-window visits, newest first.
             models.Index(fields=["visit_date"], name="visit_date_idx"),
-            # The latest edits first without a scan (data version of whole-registry reads).
-            models.Index(fields=["updated_at"], name="visit_updated_at_idx"),
         ]
 
     def __str__(self) -> str:
@@ -189,10 +187,6 @@ class RadiographicMeasurement(ClinicalRecord):
 
     class Meta:
         ordering = ["visit_id", "treated_level_id"]
-        indexes = [
-            # The latest edits first without a scan (data version of whole-registry reads).
-            models.Index(fields=["updated_at"], name="film_updated_at_idx"),
-        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["visit", "treated_level"], name="radiograph_once_per_visit"
