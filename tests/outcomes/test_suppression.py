@@ -133,3 +133,22 @@ def test_small_technique_counts_in_the_cohort_are_withheld_with_a_partner():
     shown = suppress(result)
     counts = dict(shown["cohort"]["techniques"])
     assert counts["PVP"] is None and counts["VBS"] is None and counts["PKP"] == 40
+
+
+def test_a_small_cohort_size_is_withheld_too():
+    """Two patients in one technique: withholding the technique's count alone would leave
+    the cohort's n_patients giving it back."""
+    result = {
+        "analysis": "logistic",
+        "cohort": {"n_patients": 2, "techniques": [["PKP", 2]]},
+        "body": {"events": 1, "non_events": 1},
+    }
+    shown = suppress(result)
+    assert shown["cohort"]["n_patients"] is None and shown["cohort"]["techniques"] == [
+        ["PKP", None]
+    ]
+    assert set(shown["cohort"]["withheld"]) == {"techniques", "n_patients"}
+    assert (
+        suppress({**result, "cohort": {"n_patients": 0, "techniques": []}})["cohort"]["n_patients"]
+        == 0
+    )
