@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
@@ -37,6 +38,8 @@ from outcomes.selectors import (
 from outcomes.suppression import minimum_cell_count, suppress
 from registry.api.conditional import not_modified
 from registry.api.permissions import CanRunStatistics, TokenScope
+
+AGGREGATE_CACHED_FOR = 3600  # seconds; a new run or another question is another tag
 
 PENDING = OpenApiResponse(
     serializers.RunPendingSerializer,
@@ -211,15 +214,22 @@ class AggregateView(APIView):
         if not stored.ready:
             return pending_response(run)
         k = minimum_cell_count()
-        etag = aggregate_etag(run, request.path, sorted(query.items()), k)
+        etag = aggregate_etag(run, request.path, sorted(query.items()), k, cohort.name)
         if not_modified(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        try:
-            part = self.shape(result_of(run), query)
-        except aggregates.NotInResult:
-            raise Http404("This stored result has no such part; run the analysis again.") from None
-        shown = suppress(part, analysis=self.analysis, k=k)
-        return Response(envelope(run, shown, query=query), headers={"ETag": etag})
+        # The tag names the run, the question and k: the body cut for it is the same for
+        # every caller who gets this run (one scope), so it is cut once and remembered.
+        key = f"outcomes:api:aggregate:{etag}"
+        body = cache.get(key)
+        if body is None:
+            try:
+                part = self.shape(result_of(run), query)
+            except aggregates.NotInResult:
+                raise Http404("This stored result has no such part; run it again.") from None
+            shown = suppress(part, analysis=self.analysis, k=k)
+            body = envelope(run, shown, query=query)
+            cache.set(key, body, AGGREGATE_CACHED_FOR)
+        return Response(body, headers={"ETag": etag})
 
 
 def _aggregate_schema(query, analysis: str):

@@ -277,3 +277,31 @@ def test_the_date_range_filters_reach_the_cohort(cohort_data, api_surgeon_a):
     _finish(api_surgeon_a.get(url))
     assert api_surgeon_a.get(url).json()["cohort"]["n_patients"] == 0
     assert date(2024, 1, 15) < date(2025, 1, 1)
+
+
+def test_the_cut_body_is_remembered_per_tag_and_a_new_run_is_a_new_one(
+    cohort_data, api_surgeon_a, surgeon_a, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _finish(api_surgeon_a.get(OUTCOMES))
+    first = api_surgeon_a.get(OUTCOMES)
+    with CaptureQueriesContext(connection) as seen:
+        again = api_surgeon_a.get(OUTCOMES)
+    assert again.json() == first.json() and again["ETag"] == first["ETag"]
+    assert not any('"result"' in q["sql"] and "SELECT" in q["sql"] for q in seen.captured_queries)
+    # A renamed cohort is another tag (the body names it).
+    cohort = Cohort.objects.get(pk=first.json()["cohort"]["id"])
+    Cohort.objects.filter(pk=cohort.pk).update(name="Renamed")
+    renamed = api_surgeon_a.get(OUTCOMES)
+    assert renamed["ETag"] != first["ETag"] and renamed.json()["cohort"]["name"] == "Renamed"
+    # Changed data: a new run, its own numbers.
+    visit = cohort_data[0].followup
+    with django_capture_on_commit_callbacks(execute=True):
+        clinical_update(
+            user=surgeon_a, instance=visit, expected_version=visit.version, data={"vas": 9}
+        )
+    run = _finish(api_surgeon_a.get(OUTCOMES))
+    served = api_surgeon_a.get(OUTCOMES).json()
+    assert served["run"] == run.pk != first.json()["run"]
