@@ -8,10 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import QuerySet
 from rest_framework import serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
+from rest_framework.settings import api_settings
 
 from registry.api.permissions import is_deidentified
 from registry.api.schema import WITHHELD_FROM_DEIDENTIFIED
@@ -90,7 +92,18 @@ class RecordSerializer(serializers.ModelSerializer):
             if field.field_name in withheld:
                 continue
             single = len(field.source_attrs) == 1
-            if single and type(field) in _PLAIN_FIELDS and field.source != "*":
+            if (
+                single
+                and type(field) is serializers.DecimalField
+                and not getattr(field, "coerce_to_string", api_settings.COERCE_DECIMAL_TO_STRING)
+                and not field.normalize_output
+                and field.decimal_places is not None
+                and self._stored_decimal_places().get(field.source, 99) <= field.decimal_places
+            ):
+                # A stored decimal has no more places than its field: quantizing it changes
+                # nothing, and the JSON encoder writes a Decimal as float(value).
+                plan.append(("float", field.field_name, field.source_attrs[0], field))
+            elif single and type(field) in _PLAIN_FIELDS and field.source != "*":
                 plan.append(("attr", field.field_name, field.source_attrs[0], field))
             elif (
                 single
@@ -108,6 +121,13 @@ class RecordSerializer(serializers.ModelSerializer):
                 plan.append(("drf", field.field_name, None, field))
         return plan
 
+    def _stored_decimal_places(self) -> dict[str, int]:
+        return {
+            f.name: f.decimal_places
+            for f in self.Meta.model._meta.concrete_fields
+            if isinstance(f, models.DecimalField)
+        }
+
     def to_representation(self, instance):
         plan = self.__dict__.get("_representation_plan")
         if plan is None:
@@ -119,6 +139,9 @@ class RecordSerializer(serializers.ModelSerializer):
                 if callable(value):
                     value = value()
                 data[name] = None if value is None else field.to_representation(value)
+            elif kind == "float":
+                value = getattr(instance, attribute)
+                data[name] = None if value is None else float(value)
             elif kind == "pk":
                 data[name] = getattr(instance, attribute)
             else:
