@@ -8,39 +8,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0006_access_log'),
+        ("registry", "0006_access_log"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='adverseevent',
-            index=models.Index(fields=['updated_at'], name='adverse_event_updated_idx'),
+            model_name="adverseevent",
+            index=models.Index(fields=["updated_at"], name="adverse_event_updated_idx"),
         ),
         migrations.AddIndex(
-            model_name='followupvisit',
-            index=models.Index(fields=['updated_at'], name='visit_updated_idx'),
+            model_name="followupvisit",
+            index=models.Index(fields=["updated_at"], name="visit_updated_idx"),
         ),
         migrations.AddIndex(
-            model_name='fracture',
-            index=models.Index(fields=['updated_at'], name='fracture_updated_idx'),
+            model_name="fracture",
+            index=models.Index(fields=["updated_at"], name="fracture_updated_idx"),
         ),
         migrations.AddIndex(
-            model_name='patient',
-            index=models.Index(fields=['updated_at'], name='patient_updated_idx'),
+            model_name="patient",
+            index=models.Index(fields=["updated_at"], name="patient_updated_idx"),
         ),
         migrations.AddIndex(
-            model_name='procedure',
-            index=models.Index(fields=['updated_at'], name='procedure_updated_idx'),
+            model_name="procedure",
+            index=models.Index(fields=["updated_at"], name="procedure_updated_idx"),
         ),
         migrations.AddIndex(
-            model_name='radiographicmeasurement',
-            index=models.Index(fields=['updated_at'], name='radiograph_updated_idx'),
+            model_name="radiographicmeasurement",
+            index=models.Index(fields=["updated_at"], name="radiograph_updated_idx"),
         ),
         migrations.AddIndex(
-            model_name='treatedlevel',
-            index=models.Index(fields=['updated_at'], name='treated_level_updated_idx'),
+            model_name="treatedlevel",
+            index=models.Index(fields=["updated_at"], name="treated_level_updated_idx"),
         ),
     ]
