@@ -198,8 +198,7 @@ def _visit_values(timepoint: str = "") -> list[Variable]:
             model, name, as_name=f"{short or name}{tp}", timepoint=timepoint, label_suffix=at
         )
 
-    return [
-        status(timepoint) if timepoint else status(),
+    values = [
         days_after(f"visit_day{tp}", f"Visit day{at}", "FollowUpVisit", "visit_date", timepoint),
         shifted(f"visit_date{tp}", f"Visit date{at}", "FollowUpVisit", "visit_date", timepoint),
         field("FollowUpVisit", "vas"),
@@ -242,6 +241,7 @@ def _visit_values(timepoint: str = "") -> list[Variable]:
             ),
         ),
     ]
+    return [status(timepoint), *(replace(v, per_visit=True) for v in values)]
 
 
 def _patient_core() -> list[Variable]:

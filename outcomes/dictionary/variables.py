@@ -59,6 +59,7 @@ class Variable:
     compute: str = ""  # key of the SQL expression of a computed value (outcomes.exports.sql)
     levels: frozenset[Level] = ALL_LEVELS
     codes_from: str = ""  # codes read from a reference table at export time ("technique")
+    per_visit: bool = False  # a follow-up visit's value: empty for a reason (its status)
 
     @property
     def numeric_codes(self) -> dict[str, int]:

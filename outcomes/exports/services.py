@@ -14,7 +14,7 @@ from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -22,7 +22,7 @@ from outcomes import cohorts
 from outcomes.dictionary import TABLES, Level
 from outcomes.exports import access
 from outcomes.exports.models import Export, ExportFormat, ExportStatus, ExportSubject
-from outcomes.exports.package import build_package, export_software_version
+from outcomes.exports.package import build_package, export_software_version, one_snapshot
 from outcomes.exports.subjects import subjects_create, subjects_delete
 from outcomes.models import Cohort
 from outcomes.selectors import cohort_cases, cohort_visible_to
@@ -163,20 +163,54 @@ def _build(export: Export, path: Path) -> dict[str, int]:
         subjects_create(export=export, cases=cases.order_by().values_list("pk", "patient_id"))
     # (committed: the tables below are read in their own statements, see package.py)
     subjects = ExportSubject.objects.filter(export=export).values("procedure_id")
-    export.data_version = data_version(
-        standalone_figures(lambda path: Q(**{f"{path}__in": subjects}))
-    )
-    export.software_version = export_software_version()
-    export.save(update_fields=["data_version", "software_version"])
-    _progress(export.pk, 5)
     done_tables: list[str] = []
+    progress = _ProgressWriter(export.pk)
 
     def step(table: str, rows: int) -> None:
         if table not in done_tables:
             done_tables.append(table)
-            _progress(export.pk, 5 + 90 * (len(done_tables) - 1) // len(TABLES))
+            progress.write(5 + 90 * (len(done_tables) - 1) // len(TABLES))
 
-    return build_package(export, path, step)
+    try:
+        with one_snapshot():  # the data version and every table: one snapshot
+            export.data_version = data_version(
+                standalone_figures(lambda path: Q(**{f"{path}__in": subjects}))
+            )
+            export.software_version = export_software_version()
+            progress.write(5)
+            counts = build_package(export, path, step)
+    finally:
+        progress.close()
+    export.save(update_fields=["data_version", "software_version"])
+    return counts
+
+
+class _ProgressWriter:
+    """The progress bar's writes. On PostgreSQL they go through a connection of their own,
+    committed at once: the build's connection is inside its read-only snapshot (and busy
+    with a COPY while a table streams)."""
+
+    def __init__(self, export_id: int):
+        self.export_id = export_id
+        self._side: Any = None
+
+    def write(self, percent: int) -> None:
+        percent = min(max(percent, 1), 99)
+        if connection.vendor != "postgresql":
+            _progress(self.export_id, percent)
+            return
+        if self._side is None:
+            self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+        table = Export._meta.db_table
+        with self._side.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET progress = %s WHERE id = %s AND status = %s",  # noqa: S608
+                [percent, self.export_id, ExportStatus.RUNNING],
+            )
+
+    def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
 
 
 def _progress(export_id: int, percent: int) -> None:

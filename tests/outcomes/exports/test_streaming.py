@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from outcomes.dictionary import table
-from outcomes.exports import package, writers
+from outcomes.exports import batches, package, writers
 from outcomes.exports.sql import Query
 
 WIDE = table("wide")[:12]  # enough kinds of column; tracemalloc makes every cell slow
@@ -31,7 +31,8 @@ def _rows(n: int):
 
 
 def _peak(write, chunks: int, monkeypatch, tmp_path: Path) -> int:
-    monkeypatch.setattr(writers, "fetch_chunks", lambda query: _rows(chunks * CHUNK))
+    monkeypatch.setattr(batches, "fetch_chunks", lambda query: _rows(chunks * CHUNK))
+    monkeypatch.setattr(batches, "copy_available", lambda: False)
     query = Query("wide", WIDE, "", [])
     tracemalloc.start()
     write(query, tmp_path)
