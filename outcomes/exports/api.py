@@ -94,7 +94,7 @@ class ExportList(GenericAPIView):
                 user=request.user,
                 key=request.headers.get("Idempotency-Key"),
                 action="export_request",
-                create=lambda: services.export_request(user=request.user, **data),
+                create=lambda: services.export_request(user=request.user, request=request, **data),
             )
         except DjangoPermissionDenied as error:
             raise PermissionDenied(str(error)) from None
@@ -134,7 +134,7 @@ class ExportDownload(GenericAPIView):
         path = services.export_file(export)
         if not path.exists():
             return Response({"detail": "The export file is gone."}, status=status.HTTP_410_GONE)
-        services.export_downloaded(export=export)
+        services.export_downloaded(export=export, request=request)
         return FileResponse(
             path.open("rb"),
             as_attachment=True,
