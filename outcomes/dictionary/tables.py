@@ -29,6 +29,7 @@ from outcomes.dictionary.variables import (
     from_field,
 )
 from registry import derived
+from registry.dictionary import derived_docs
 from registry.followup import STATUS_LABELS
 from registry.identifiers import PATIENT_IDENTIFIERS
 from registry.models import TimepointChoice
@@ -163,14 +164,15 @@ def n_levels() -> Variable:
 
 
 def bmi() -> Variable:
+    doc = derived_docs()["bmi"]
     return _computed(
         "bmi",
-        "Body-mass index",
+        doc.label,
         Kind.DECIMAL,
         "bmi",
-        unit="kg/m²",
-        precision=1,
-        derivation=derivation_of(derived.bmi, "weight (kg) / height (m)², one decimal"),
+        unit=doc.unit,
+        precision=doc.precision,
+        derivation=doc.derivation,
     )
 
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import QuerySet
 from rest_framework import serializers
 
 from registry.api.permissions import is_deidentified
 from registry.api.schema import WITHHELD_FROM_DEIDENTIFIED
+from registry.dictionary import field_doc
 from registry.models import FollowUpVisit, Fracture, Patient, Procedure, TreatedLevel
 from registry.selectors import patients_visible_to
 
@@ -39,9 +41,23 @@ SCOPED_RELATIONS: dict[str, Callable] = {
 }
 
 
+def describe_from_dictionary(model, fields: dict) -> None:
+    """A model-backed field without a help text of its own is documented (OpenAPI) by the
+    data dictionary: its label, unit, precision and codes (`registry.dictionary`)."""
+    for name, field in fields.items():
+        source = field.source or name  # (a field's source is set when it is bound)
+        if field.help_text or source == "*" or "." in source:
+            continue
+        try:
+            field.help_text = field_doc(model, source).description()
+        except FieldDoesNotExist:
+            continue
+
+
 class RecordSerializer(serializers.ModelSerializer):
     def get_fields(self):
         fields = super().get_fields()
+        describe_from_dictionary(self.Meta.model, fields)
         request = self.context.get("request")
         user = getattr(request, "user", None)
         for name, field in fields.items():
