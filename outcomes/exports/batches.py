@@ -20,7 +20,7 @@ from outcomes.dictionary import Kind, Variable
 from outcomes.exports.sql import Query
 
 CHUNK_ROWS = 5000
-BLOCK_BYTES = 4 << 20  # about 7,000 wide rows per batch
+BLOCK_BYTES = 1 << 20  # about 2,500 wide rows per batch: parsing holds a few times this
 ARROW_TYPES = {
     Kind.TEXT: pa.string(),
     Kind.CODE: pa.string(),

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from zipfile import ZipFile
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from django.db import connection
 from openpyxl import Workbook
@@ -115,14 +116,22 @@ def write_xlsx(query: Query, path: Path, progress: Progress, max_rows: int = EXC
 arrow_schema = batches.arrow_schema
 
 
+ROW_GROUP_ROWS = 10_000
+
+
 def write_parquet(query: Query, path: Path, progress: Progress) -> int:
+    """One row group per chunk of about ROW_GROUP_ROWS rows (a few batches, a few MB)."""
     schema = batches.arrow_schema(query.variables)
     count = 0
+    chunk: list = []
     with pq.ParquetWriter(path, schema) as writer:
         for batch in batches.record_batches(query):
-            writer.write_batch(batch)  # one row group per batch
+            chunk.append(batch)
             count += batch.num_rows
+            if sum(b.num_rows for b in chunk) >= ROW_GROUP_ROWS:
+                writer.write_table(pa.Table.from_batches(chunk, schema=schema))
+                chunk = []
             progress(count)
-        if count == 0:
-            writer.write_table(schema.empty_table())
+        if chunk or count == 0:
+            writer.write_table(pa.Table.from_batches(chunk, schema=schema))
     return count
