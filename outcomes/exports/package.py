@@ -21,6 +21,7 @@ from outcomes.dictionary.rows import resolve_codes, technique_codes
 from outcomes.exports import writers
 from outcomes.exports.models import Export, ExportFormat
 from outcomes.exports.sql import SESSION_SETTINGS, Query, build_query
+from outcomes.exports.statistical import MISSING_REASONS
 from outcomes.version import software_version
 
 EXPORT_FORMAT_VERSION = "1"
@@ -162,6 +163,10 @@ def readme(export: Export, counts: dict[str, int], now: datetime | None = None) 
         "Codes: CSV, XLSX and Parquet hold the codes of dictionary.csv (booleans 1 = yes,",
         "0 = no); SPSS and Stata files number codes as in its spss_stata_codes column and",
         "carry the value labels; an empty cell or system missing value is a missing value.",
+        "In SPSS and Stata files an empty visit value says why it is empty (user-missing,",
+        "labelled): "
+        + "; ".join(f"{r.spss} / .{r.stata} = {r.label}" for r in MISSING_REASONS)
+        + ". A value recorded out of its window is kept; status_<timepoint> flags it.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,37 +28,19 @@ import pyreadstat
 from django.db import connection
 
 from outcomes.dictionary import Kind, Variable
+from outcomes.dictionary.missing import (  # noqa: F401 - the writers' names for them
+    _REASON_OF_STATUS,
+    MISSING_REASONS,
+    NOT_RECORDED,
+    MissingReason,
+)
 from outcomes.exports.batches import record_batches
 from outcomes.exports.sql import Query
-from registry.followup import STATUS_LABELS, FollowUpStatus
 
 STATA_LABEL_CHARS = 80
 Progress = Callable[[int], None]
 
 
-@dataclass(frozen=True)
-class MissingReason:
-    key: str  # the follow-up status, or "not_recorded"
-    label: str
-    spss: int  # the SPSS user-missing code
-    stata: str  # the Stata tagged missing value (.a, .b, ...)
-
-
-NOT_RECORDED = "not_recorded"
-MISSING_REASONS = (
-    MissingReason(FollowUpStatus.NOT_DUE, STATUS_LABELS[FollowUpStatus.NOT_DUE], -9991, "a"),
-    MissingReason(FollowUpStatus.MISSING, STATUS_LABELS[FollowUpStatus.MISSING], -9992, "b"),
-    MissingReason(FollowUpStatus.WITHDRAWN, STATUS_LABELS[FollowUpStatus.WITHDRAWN], -9993, "c"),
-    MissingReason(NOT_RECORDED, "not recorded at the visit", -9994, "d"),
-)
-# Per follow-up status, the reason an empty visit value of that timepoint has.
-_REASON_OF_STATUS = {
-    FollowUpStatus.NOT_DUE: 0,
-    FollowUpStatus.MISSING: 1,
-    FollowUpStatus.WITHDRAWN: 2,
-    FollowUpStatus.IN_WINDOW: 3,
-    FollowUpStatus.OUT_OF_WINDOW: 3,
-}
 SPSS_MISSING_RANGE = {"lo": -9999.0, "hi": -9991.0}
 
 

@@ -102,3 +102,18 @@ def test_the_api_docs_read_labels_and_units_from_the_dictionary(client, coordina
     assert any(
         all(t in s["properties"]["row_counts"]["description"] for t in TABLES) for s in export
     )
+
+
+def test_the_dictionary_lists_the_missing_codes_of_visit_values(db):
+    from outcomes.dictionary.missing import MISSING_REASONS
+    from registry.followup import STATUS_LABELS
+
+    rows = {(r["table"], r["variable"]): r for r in dictionary_rows()}
+    codes = rows[("wide", "vas_12w")]["spss_stata_codes"]
+    for reason in MISSING_REASONS:
+        assert f"{reason.spss} or .{reason.stata}={reason.label}" in codes
+    assert {r.label for r in MISSING_REASONS} >= {
+        STATUS_LABELS[k] for k in ("not_due", "missing", "withdrawn")
+    }
+    assert rows[("wide", "sex")]["spss_stata_codes"] == "1=Female; 2=Male"
+    assert "-999" not in rows[("wide", "status_12w")]["spss_stata_codes"]
