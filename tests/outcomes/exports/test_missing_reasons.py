@@ -79,3 +79,46 @@ def test_without_user_missing_the_reasons_read_as_missing(fmt, coordinator, coho
             assert all(_missing(x) or x > -9000 for x in column), (value, tp)
     two_level = wide[wide["cement_volume_ml"] == 4.2].iloc[0]
     assert _missing(two_level["vas_2w"]) and two_level["vas_1y"] == 1.0  # out of window: kept
+
+
+@pytest.mark.parametrize("fmt", ["sav", "dta"])
+def test_every_reason_round_trips(fmt, monkeypatch, tmp_path):
+    """Each follow-up status (registry.followup) gives its reason to an empty value, written
+    and read back by pyreadstat; values recorded in or out of window stay as recorded."""
+    import pyarrow as pa
+
+    from outcomes.dictionary import table
+    from outcomes.exports import batches, statistical
+    from outcomes.exports.sql import Query
+    from registry.followup import FollowUpStatus
+
+    by_name = {v.name: v for v in table("wide")}
+    variables = (by_name["status_12w"], by_name["vas_12w"], by_name["analgesics_12w"])
+    statuses = [str(s) for s in FollowUpStatus] + ["in_window"]
+    vas = [2.5, 3.0, None, None, None, None]  # the last: a visit without its VAS
+    analgesics = [variables[2].codes[0][0], None, None, None, None, None]
+    schema = batches.arrow_schema(variables)
+    batch = pa.RecordBatch.from_arrays(
+        [pa.array(statuses), pa.array(vas, pa.float64()), pa.array(analgesics, pa.string())],
+        schema=schema,
+    )
+    query = Query("wide", variables, "", [])
+    monkeypatch.setattr(statistical, "count_rows", lambda query: 6)
+    path = tmp_path / f"x.{fmt}"
+    write = statistical.write_sav if fmt == "sav" else statistical.write_dta
+    assert write(query, path, lambda n: None, "test", batches=iter([batch])) == 6
+    reader = pyreadstat.read_sav if fmt == "sav" else pyreadstat.read_dta
+    frame, meta = reader(str(path), user_missing=True)
+    expected = [
+        REASON[NOT_RECORDED] if s in ("in_window", "out_of_window") else REASON[s] for s in statuses
+    ]
+    for i, reason in enumerate(expected):
+        code = reason.spss if fmt == "sav" else reason.stata
+        if vas[i] is None:
+            assert frame["vas_12w"][i] == code
+            assert meta.variable_value_labels["vas_12w"][code] == reason.label
+        else:
+            assert frame["vas_12w"][i] == vas[i]
+        if analgesics[i] is None:
+            assert frame["analgesics_12w"][i] == code
+    assert frame["analgesics_12w"][0] == 1  # the first code, numbered 1
