@@ -17,6 +17,7 @@ from rest_framework.settings import api_settings
 
 from registry.api.permissions import is_deidentified
 from registry.api.schema import WITHHELD_FROM_DEIDENTIFIED
+from registry.dictionary import field_doc
 from registry.models import FollowUpVisit, Fracture, Patient, Procedure, TreatedLevel
 from registry.selectors import patients_visible_to
 
@@ -59,6 +60,19 @@ _PLAIN_FIELDS = (
 )
 
 
+def describe_from_dictionary(model, fields: dict) -> None:
+    """A model-backed field without a help text of its own is documented (OpenAPI) by the
+    data dictionary: its label, unit, precision and codes (`registry.dictionary`)."""
+    for name, field in fields.items():
+        source = field.source or name  # (a field's source is set when it is bound)
+        if field.help_text or source == "*" or "." in source:
+            continue
+        try:
+            field.help_text = field_doc(model, source).description()
+        except FieldDoesNotExist:
+            continue
+
+
 class RecordSerializer(serializers.ModelSerializer):
     """A record's shape. Rows are represented by a plan made once per serializer (a list
     page's child serializes 100 rows): plain attributes and primary keys of relations are
@@ -67,6 +81,7 @@ class RecordSerializer(serializers.ModelSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
+        describe_from_dictionary(self.Meta.model, fields)
         request = self.context.get("request")
         user = getattr(request, "user", None)
         for name, field in fields.items():
