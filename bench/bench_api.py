@@ -32,7 +32,8 @@ P95_RATIO_TARGET = 2.0
 SIZE_TOLERANCE = 0.20
 PAGE_TARGET_MS = 100.0
 SMALL_COHORT = 1000
-ROUNDS = 4
+ROUNDS = 8  # interleaved rounds of the three GETs (see main)
+PAGE_TIMINGS = 15
 
 
 def _env_int(name: str, default: int) -> int:
@@ -186,7 +187,7 @@ def records_pages(key: str) -> list[tuple[str, float, int, int]]:
         with connection.execute_wrapper(_counting(deep_queries)):
             client.get(deep.json()["next"])
         times = []
-        for _ in range(9):
+        for _ in range(PAGE_TIMINGS):
             began = time.perf_counter()
             response = client.get(path)
             times.append((time.perf_counter() - began) * 1000)
@@ -215,6 +216,7 @@ def main() -> int:
     prepared = prepare()
     requests = _env_int("BENCH_API_REQUESTS", 40)
     headers = {"Authorization": f"Token {prepared['key']}"}
+    load_before = os.getloadavg()
     server, base = start_gunicorn(url)
     scenarios = {
         "bare": (f"/bench/bare/{prepared['runs']['whole'].pk}/", None, {}),
@@ -236,8 +238,13 @@ def main() -> int:
     versus_bare = p95["whole"] / p95["bare"]
     versus_small = p95["whole"] / p95["small"]
     print(
-        f"\n{CLIENTS} clients x {len(bare) // CLIENTS} GETs each, "
+        f"\n{CLIENTS} clients x {len(bare) // CLIENTS} GETs each in {ROUNDS} interleaved rounds, "
         "gunicorn 4 workers x 4 threads, loopback"
+    )
+    print(
+        "load average (1, 5, 15 min) before the load: "
+        + ", ".join(f"{v:.2f}" for v in load_before)
+        + " (the machine's other work weighs on every figure)"
     )
     print(f"{'GET':<58} {'p50 ms':>8} {'p95 ms':>8}")
     for label, times in (
@@ -262,6 +269,7 @@ def main() -> int:
         passed = median <= PAGE_TARGET_MS and first == deep
         ok_pages &= passed
         print(f"{path:<44} {median:10.1f} {first:>10}/{deep:<9} {'PASS' if passed else 'FAIL'}")
+    print("load average after: " + ", ".join(f"{v:.2f}" for v in os.getloadavg()))
     return 0 if ok_bare and ok_size and ok_pages else 1
 
 

@@ -462,6 +462,8 @@ def suppress(result: dict, *, analysis: str | None = None, k: int | None = None)
         s.count += 1
     if primary:
         cohort["withheld"] = ["techniques"]
+    if s.small(cohort.get("n_patients")):  # the cohort's size is a count like any other
+        s.withhold(cohort, "n_patients")
     _BODIES[analysis](s, shown["body"])
     shown["suppression"] = {"k": k, "cells_withheld": s.count, "text": s.text}
     return shown

@@ -1,20 +1,21 @@
 """The one place where an analysed variable gets its label, unit, precision and categories.
 
-Results are keyed by these codes; every page, table, export and the data dictionary reads
-labels from here. Where a model field backs a variable, its label is the field's
-`verbose_name` and its categories the field's `choices`, so renaming a field's label in the
-registry renames it in every table. Precision is the number of decimals a value is recorded
+Results are keyed by these codes; every statistics page and table reads labels from here.
+Where a model field backs a variable, its label, precision and categories are the data
+dictionary's reading of the field (`registry.dictionary`, which the exports' dictionary and
+the API docs read too), so renaming a field's label in the registry renames it everywhere.
+Precision is the number of decimals a value is recorded
 (and printed) at: the statistics compute on those decimals (ties stay ties).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from outcomes.statistics._names import TEST_LABELS, test_label  # noqa: F401 - one list
+from registry.dictionary import field_doc
 from registry.models import (
     AdverseEventType,
     ClavienDindo,
@@ -41,27 +42,24 @@ class VariableInfo:
         return self.categories.get(value, str(value))
 
 
-def _field(model: Any, name: str) -> Any:
-    return model._meta.get_field(name)
-
-
 def _label(model: Any, name: str) -> str:
-    """The field's verbose_name, capitalised, without a trailing "(unit)": the unit is
-    printed from `unit`, once."""
-    text = re.sub(r"\s*\([^)]*\)$", "", str(_field(model, name).verbose_name))
-    return text[:1].upper() + text[1:]
+    """The field's label as the data dictionary reads it (`registry.dictionary`): its
+    verbose_name, capitalised, without a trailing "(unit)": the unit is printed from
+    `unit`, once."""
+    return field_doc(model, name).label
 
 
 def _from_field(
     code: str, model: Any, name: str, *, unit: str = "", label: str | None = None, **extra: Any
 ) -> VariableInfo:
-    model_field = _field(model, name)
-    precision = getattr(model_field, "decimal_places", None)
-    choices = dict(model_field.choices) if model_field.choices else {}
+    """Label, precision and categories from the data dictionary's reading of the field."""
+    doc = field_doc(model, name)
+    precision = doc.precision if doc.kind == "decimal" else None
+    choices = dict(doc.choices)
     kind = "categorical" if choices else "continuous"
     return VariableInfo(
         code=code,
-        label=label or _label(model, name),
+        label=label or doc.label,
         unit=unit,
         precision=extra.pop("precision", precision if precision is not None else 0),
         kind=extra.pop("kind", kind),

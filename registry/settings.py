@@ -232,6 +232,11 @@ SPECTACULAR_SETTINGS = {
         "FindingStatusEnum": "outcomes.quality.models.FindingStatus",
     },
     "SCHEMA_PATH_PREFIX": "/api/v1/",
+    # Aggregate responses are typed by the statistics' result contract (outcomes/contract).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "outcomes.api.openapi.contract_components",
+    ],
 }
 # The throttle's counters live in this cache: set CACHE_REDIS_URL so that every gunicorn
 # worker counts against one budget (the default cache is per process).

@@ -54,10 +54,14 @@ def filters_from_query(query: dict[str, Any]) -> dict[str, Any]:
         if raw[key] is not None:
             raw[key] = raw[key].isoformat()
     try:
+        # The codes that exist are read only when the query names some (two queries fewer
+        # on every aggregate GET without them).
         return cohorts.normalise_filters(
             raw,
-            technique_codes=Technique.objects.values_list("code", flat=True),
-            site_codes=Site.objects.values_list("code", flat=True),
+            technique_codes=Technique.objects.values_list("code", flat=True)
+            if raw["techniques"]
+            else None,
+            site_codes=Site.objects.values_list("code", flat=True) if raw["sites"] else None,
         )
     except ValidationError as error:
         raise ValidationError(

@@ -21,6 +21,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from outcomes.analyses import get_analysis, parameters_hash
+from outcomes.api.aggregates import tests_named
 from outcomes.models import ACTIVE_STATUSES, Cohort, RunStatus, SiteDataStamp, StatisticsRun
 from outcomes.selectors import Scope, scope_for
 from outcomes.services import run_request
@@ -102,20 +103,30 @@ def aggregate_etag(run: StatisticsRun, *parts: Any) -> str:
     return '"agg-' + hashlib.sha256(text.encode()).hexdigest()[:24] + '"'
 
 
-def envelope(run: StatisticsRun, result: dict[str, Any], **body: Any) -> dict[str, Any]:
-    """What every aggregate response carries beside its numbers."""
+def envelope(
+    run: StatisticsRun, shown: dict[str, Any], *, query: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An aggregate response: the (narrowed, suppressed) contract result `shown`, plus what
+    every aggregate carries beside its numbers (outcomes.api.openapi.ENVELOPE)."""
+    cohort = shown.get("cohort") or {}
     return {
+        **shown,
         "cohort": {
+            **cohort,
             "id": run.cohort_id,
             "name": run.cohort.name,
-            "definition": result.get("cohort", {}).get("definition", []),
+            "definition": cohort.get("definition", []),
         },
         "cohort_hash": run.cohort_hash,
         "data_version": run.data_version,
         "computed_at": run.finished_at,
         "software_version": run.software_version,
         "run": run.pk,
-        "analysis": run.analysis,
-        "n_patients": result.get("cohort", {}).get("n_patients"),
-        **body,
+        "tests": tests_named(shown.get("body")),
+        "query": {key: _jsonable(value) for key, value in (query or {}).items()},
+        "suppression": {**(shown.get("suppression") or {}), "applied": True},
     }
+
+
+def _jsonable(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
@@ -17,7 +18,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from outcomes import services
-from outcomes.api import aggregates, serializers, small_cells
+from outcomes.api import aggregates, serializers
+from outcomes.api.openapi import aggregate_response, result_response
 from outcomes.api.queries import cohort_for_query
 from outcomes.api.results import (
     Stored,
@@ -33,8 +35,11 @@ from outcomes.selectors import (
     run_visible_to,
     runs_visible_to,
 )
+from outcomes.suppression import minimum_cell_count, suppress
 from registry.api.conditional import not_modified
 from registry.api.permissions import CanRunStatistics, TokenScope
+
+AGGREGATE_CACHED_FOR = 3600  # seconds; a new run or another question is another tag
 
 PENDING = OpenApiResponse(
     serializers.RunPendingSerializer,
@@ -154,7 +159,9 @@ class RunViewSet(viewsets.ViewSet):
 
     @extend_schema(
         responses={
-            200: OpenApiResponse(description="The stored result, small cells withheld."),
+            200: OpenApiResponse(
+                result_response(), description="The stored result, small cells withheld."
+            ),
             202: PENDING,
             409: OpenApiResponse(description="The run failed: its reason."),
         }
@@ -165,12 +172,13 @@ class RunViewSet(viewsets.ViewSet):
             return Response({"detail": run.error}, status=status.HTTP_409_CONFLICT)
         if run.status != RunStatus.DONE:
             return pending_response(run)
-        k = small_cells.min_cell_count()
+        k = minimum_cell_count()
         etag = aggregate_etag(run, "result", k)
         if not_modified(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        result = small_cells.withhold_in_result(result_of(run), k=k)
-        return Response(result, headers={"ETag": etag})
+        shown = suppress(result_of(run), analysis=run.analysis, k=k)
+        shown["suppression"]["applied"] = True
+        return Response(shown, headers={"ETag": etag})
 
 
 # ------------------------------------------------------------------ aggregates
@@ -205,26 +213,36 @@ class AggregateView(APIView):
         run.cohort = cohort
         if not stored.ready:
             return pending_response(run)
-        k = small_cells.min_cell_count()
-        etag = aggregate_etag(run, request.path, sorted(query.items()), k)
+        k = minimum_cell_count()
+        etag = aggregate_etag(run, request.path, sorted(query.items()), k, cohort.name)
         if not_modified(request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
-        result = result_of(run)
-        try:
-            part = self.shape(result, query)
-        except aggregates.NotInResult:
-            raise Http404("This stored result has no such part; run the analysis again.") from None
-        part, suppression = small_cells.withhold_in_part(part, k=k)
-        body = envelope(
-            run, result, tests=aggregates.tests_named(part), suppression=suppression, **part
-        )
+        # The tag names the run, the question and k: the body cut for it is the same for
+        # every caller who gets this run (one scope), so it is cut once and remembered.
+        key = f"outcomes:api:aggregate:{etag}"
+        body = cache.get(key)
+        if body is None:
+            try:
+                part = self.shape(result_of(run), query)
+            except aggregates.NotInResult:
+                raise Http404("This stored result has no such part; run it again.") from None
+            shown = suppress(part, analysis=self.analysis, k=k)
+            body = envelope(run, shown, query=query)
+            cache.set(key, body, AGGREGATE_CACHED_FOR)
         return Response(body, headers={"ETag": etag})
 
 
-def _aggregate_schema(query, response):
+def _aggregate_schema(query, analysis: str):
     return extend_schema(
         parameters=[query],
-        responses={200: response, 202: PENDING},
+        responses={
+            200: OpenApiResponse(
+                aggregate_response(analysis),
+                description=f"A result of the {analysis} analysis (the result contract), "
+                "narrowed to the query, small cells withheld.",
+            ),
+            202: PENDING,
+        },
     )
 
 
@@ -232,47 +250,47 @@ class OutcomesAggregateView(AggregateView):
     query_serializer = serializers.OutcomesQuerySerializer
     analysis = "trajectories"  # every outcome in one run: one stored result serves all metrics
 
-    @_aggregate_schema(serializers.OutcomesQuerySerializer, serializers.OutcomesAggregateSerializer)
+    @_aggregate_schema(serializers.OutcomesQuerySerializer, "trajectories")
     def get(self, request):
         """Per technique and timepoint: n, missing, mean, SD, median, quartiles, 95 % CI; the
         change from baseline; the between-technique comparison per timepoint."""
         return super().get(request)
 
     def shape(self, result, query):
-        return aggregates.outcome_aggregate(result, query["metric"])
+        return aggregates.outcome_result(result, query["metric"])
 
 
 class RatesAggregateView(AggregateView):
     query_serializer = serializers.RatesQuerySerializer
     analysis = "rates"
 
-    @_aggregate_schema(serializers.RatesQuerySerializer, serializers.RatesAggregateSerializer)
+    @_aggregate_schema(serializers.RatesQuerySerializer, "rates")
     def get(self, request):
         """Per technique n, events, rate and Wilson 95 % CI, and the comparison."""
         return super().get(request)
 
     def shape(self, result, query):
-        return aggregates.rate_aggregate(result, query["event"], query.get("type"), query["unit"])
+        return aggregates.rate_result(result, query["event"], query.get("type"), query["unit"])
 
 
 class Table1AggregateView(AggregateView):
     query_serializer = serializers.CohortQuerySerializer
     analysis = "table1"
 
-    @_aggregate_schema(serializers.CohortQuerySerializer, serializers.TableAggregateSerializer)
+    @_aggregate_schema(serializers.CohortQuerySerializer, "table1")
     def get(self, request):
         """Table 1: baseline characteristics by technique, the test per row."""
         return super().get(request)
 
     def shape(self, result, query):
-        return {"table": aggregates.table1_aggregate(result)}
+        return aggregates.table1_result(result)
 
 
 class Table2AggregateView(AggregateView):
     query_serializer = serializers.Table2QuerySerializer
     analysis = "table2"
 
-    @_aggregate_schema(serializers.Table2QuerySerializer, serializers.Table2AggregateSerializer)
+    @_aggregate_schema(serializers.Table2QuerySerializer, "table2")
     def get(self, request):
         """Table 2: before vs follow-up per outcome, overall and by age, sex and region."""
         return super().get(request)
@@ -281,4 +299,4 @@ class Table2AggregateView(AggregateView):
         return {key: query[key] for key in ("followup", "age_cut") if key in query}
 
     def shape(self, result, query):
-        return aggregates.table2_aggregate(result)
+        return aggregates.table2_result(result)

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterator
 
+from outcomes.dictionary.missing import MISSING_REASONS
 from outcomes.dictionary.tables import all_tables
 from outcomes.dictionary.variables import Kind, Level, Variable
 from registry.models import Technique
@@ -58,9 +59,16 @@ def _row(table_name: str, v: Variable) -> dict[str, str]:
         "unit": v.unit,
         "precision": "" if v.precision is None else str(v.precision),
         "codes": "; ".join(f"{code}={label}" for code, label in v.codes),
-        "spss_stata_codes": "; ".join(f"{numbers[code]}={label}" for code, label in v.codes)
-        if numbers
-        else "",
+        "spss_stata_codes": "; ".join(
+            [
+                *(f"{numbers[code]}={label}" for code, label in v.codes),
+                *(
+                    f"{r.spss} or .{r.stata}={r.label}"
+                    for r in MISSING_REASONS
+                    if v.per_visit and v.kind not in (Kind.DATE, Kind.TEXT)
+                ),
+            ]
+        ),
         "derivation": v.derivation,
         "source": f"{v.model}.{v.field}" if v.field else "",
         "levels": ", ".join(sorted(str(level) for level in v.levels)),

@@ -29,6 +29,7 @@ from outcomes.dictionary.variables import (
     from_field,
 )
 from registry import derived
+from registry.dictionary import derived_docs
 from registry.followup import STATUS_LABELS
 from registry.identifiers import PATIENT_IDENTIFIERS
 from registry.models import TimepointChoice
@@ -163,14 +164,15 @@ def n_levels() -> Variable:
 
 
 def bmi() -> Variable:
+    doc = derived_docs()["bmi"]
     return _computed(
         "bmi",
-        "Body-mass index",
+        doc.label,
         Kind.DECIMAL,
         "bmi",
-        unit="kg/m²",
-        precision=1,
-        derivation=derivation_of(derived.bmi, "weight (kg) / height (m)², one decimal"),
+        unit=doc.unit,
+        precision=doc.precision,
+        derivation=doc.derivation,
     )
 
 
@@ -198,8 +200,7 @@ def _visit_values(timepoint: str = "") -> list[Variable]:
             model, name, as_name=f"{short or name}{tp}", timepoint=timepoint, label_suffix=at
         )
 
-    return [
-        status(timepoint) if timepoint else status(),
+    values = [
         days_after(f"visit_day{tp}", f"Visit day{at}", "FollowUpVisit", "visit_date", timepoint),
         shifted(f"visit_date{tp}", f"Visit date{at}", "FollowUpVisit", "visit_date", timepoint),
         field("FollowUpVisit", "vas"),
@@ -242,6 +243,7 @@ def _visit_values(timepoint: str = "") -> list[Variable]:
             ),
         ),
     ]
+    return [status(timepoint), *(replace(v, per_visit=True) for v in values)]
 
 
 def _patient_core() -> list[Variable]:

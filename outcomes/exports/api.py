@@ -15,6 +15,7 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
+from outcomes.dictionary import TABLES
 from outcomes.exports import access, services
 from outcomes.exports.models import Export, ExportFormat, ExportLevel
 from outcomes.selectors import cohorts_visible_to
@@ -31,6 +32,13 @@ class ExportCreateSerializer(serializers.Serializer):
 
 
 class ExportSerializer(serializers.ModelSerializer):
+    row_counts = serializers.JSONField(
+        read_only=True,
+        help_text="Rows written per table ("
+        + ", ".join(TABLES)
+        + "); each table's variables, labels, units and codes are in the package's "
+        "dictionary.csv and at /outcomes/dictionary/.",
+    )
     url = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
 
@@ -94,7 +102,7 @@ class ExportList(GenericAPIView):
                 user=request.user,
                 key=request.headers.get("Idempotency-Key"),
                 action="export_request",
-                create=lambda: services.export_request(user=request.user, **data),
+                create=lambda: services.export_request(user=request.user, request=request, **data),
             )
         except DjangoPermissionDenied as error:
             raise PermissionDenied(str(error)) from None
@@ -134,7 +142,7 @@ class ExportDownload(GenericAPIView):
         path = services.export_file(export)
         if not path.exists():
             return Response({"detail": "The export file is gone."}, status=status.HTTP_410_GONE)
-        services.export_downloaded(export=export)
+        services.export_downloaded(export=export, request=request)
         return FileResponse(
             path.open("rb"),
             as_attachment=True,

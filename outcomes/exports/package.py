@@ -5,7 +5,8 @@ the time, the de-identification level and the row counts."""
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -20,6 +21,7 @@ from outcomes.dictionary.rows import resolve_codes, technique_codes
 from outcomes.exports import writers
 from outcomes.exports.models import Export, ExportFormat
 from outcomes.exports.sql import SESSION_SETTINGS, Query, build_query
+from outcomes.exports.statistical import MISSING_REASONS
 from outcomes.version import software_version
 
 EXPORT_FORMAT_VERSION = "1"
@@ -60,13 +62,28 @@ def table_query(export: Export, name: str) -> Query:
     )
 
 
-def write_table(export: Export, name: str, archive: ZipFile, step: Step) -> int:
-    """One table into the archive, read in one statement (one transaction)."""
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Every table of an export read from one snapshot of the registry: on PostgreSQL one
+    REPEATABLE READ, READ ONLY transaction, so a visit saved while the export runs is in
+    all of its tables or in none. (Inside a transaction already begun, a test's, that one
+    is used as it is.) Nothing may write on this connection inside: progress is written on
+    another one (services). SQLite's one transaction is serializable already."""
+    postgres = connection.vendor == "postgresql"
+    outermost = not connection.in_atomic_block
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if postgres:
             with connection.cursor() as cursor:
+                if outermost:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
                 for statement in SESSION_SETTINGS:
                     cursor.execute(statement)
+        yield
+
+
+def write_table(export: Export, name: str, archive: ZipFile, step: Step) -> int:
+    """One table into the archive, in a snapshot of its own (the benchmark's entry)."""
+    with one_snapshot():
         return _write_table(export, name, archive, step)
 
 
@@ -95,11 +112,12 @@ def _write_table(export: Export, name: str, archive: ZipFile, step: Step) -> int
 
 
 def build_package(export: Export, path: Path, step: Step) -> dict[str, int]:
-    """Write the zip at `path`; return the row count of each table."""
+    """Write the zip at `path`; return the row count of each table. Call it inside
+    `one_snapshot()`: every table is read from the same snapshot."""
     counts: dict[str, int] = {}
     with ZipFile(path, "w", compression=ZIP_DEFLATED, compresslevel=1) as archive:
         for name in TABLES:
-            counts[name] = write_table(export, name, archive, step)
+            counts[name] = _write_table(export, name, archive, step)
             step(name, counts[name])
         archive.writestr("dictionary.csv", "".join(dictionary_csv_lines(Level(export.level))))
         archive.writestr("README.txt", readme(export, counts))
@@ -145,6 +163,10 @@ def readme(export: Export, counts: dict[str, int], now: datetime | None = None) 
         "Codes: CSV, XLSX and Parquet hold the codes of dictionary.csv (booleans 1 = yes,",
         "0 = no); SPSS and Stata files number codes as in its spss_stata_codes column and",
         "carry the value labels; an empty cell or system missing value is a missing value.",
+        "In SPSS and Stata files an empty visit value says why it is empty (user-missing,",
+        "labelled): "
+        + "; ".join(f"{r.spss} / .{r.stata} = {r.label}" for r in MISSING_REASONS)
+        + ". A value recorded out of its window is kept; status_<timepoint> flags it.",
     ]
     return "\n".join(lines) + "\n"
 

@@ -14,21 +14,23 @@ from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F, Q
+from django.http import HttpRequest
 from django.utils import timezone
 
 from outcomes import cohorts
 from outcomes.dictionary import TABLES, Level
 from outcomes.exports import access
 from outcomes.exports.models import Export, ExportFormat, ExportStatus, ExportSubject
-from outcomes.exports.package import build_package, export_software_version
+from outcomes.exports.package import build_package, export_software_version, one_snapshot
 from outcomes.exports.subjects import subjects_create, subjects_delete
 from outcomes.models import Cohort
 from outcomes.selectors import cohort_cases, cohort_visible_to
 from outcomes.selectors.access import Scope
 from outcomes.selectors.fingerprint import data_version, standalone_figures
-from registry.models import Site, Technique
+from registry.audit import record_access
+from registry.models import AccessAction, Site, Technique
 
 logger = logging.getLogger("outcomes.exports")
 MIN_REASON_CHARS = 10
@@ -49,8 +51,11 @@ def export_request(
     filters: Mapping[str, Any] | None = None,
     rules: Mapping[str, bool] | None = None,
     reason: str = "",
+    request: HttpRequest | None = None,
 ) -> Export:
-    """Record an export request and queue its job; errors name the field they concern."""
+    """Record an export request (the export row, and the access log: who, from where, which
+    cohort, format, level and, for identified data, the reason) and queue its job; errors
+    name the field they concern. `request`, when there is one, gives the log the address."""
     if not access.may_export(user):
         raise PermissionDenied("Only research coordinators and site administrators export.")
     if level == Level.IDENTIFIED and not access.export_scope(user=user, level=level).site_ids:
@@ -101,6 +106,7 @@ def export_request(
             level=level,
             reason=reason if level == Level.IDENTIFIED else "",
         )
+        _log_access(export, request or user, event="requested", reason=export.reason)
         if level == Level.IDENTIFIED:
             logger.warning(
                 "identified export %s requested by user %s for sites %s: %s",
@@ -163,20 +169,54 @@ def _build(export: Export, path: Path) -> dict[str, int]:
         subjects_create(export=export, cases=cases.order_by().values_list("pk", "patient_id"))
     # (committed: the tables below are read in their own statements, see package.py)
     subjects = ExportSubject.objects.filter(export=export).values("procedure_id")
-    export.data_version = data_version(
-        standalone_figures(lambda path: Q(**{f"{path}__in": subjects}))
-    )
-    export.software_version = export_software_version()
-    export.save(update_fields=["data_version", "software_version"])
-    _progress(export.pk, 5)
     done_tables: list[str] = []
+    progress = _ProgressWriter(export.pk)
 
     def step(table: str, rows: int) -> None:
         if table not in done_tables:
             done_tables.append(table)
-            _progress(export.pk, 5 + 90 * (len(done_tables) - 1) // len(TABLES))
+            progress.write(5 + 90 * (len(done_tables) - 1) // len(TABLES))
 
-    return build_package(export, path, step)
+    try:
+        with one_snapshot():  # the data version and every table: one snapshot
+            export.data_version = data_version(
+                standalone_figures(lambda path: Q(**{f"{path}__in": subjects}))
+            )
+            export.software_version = export_software_version()
+            progress.write(5)
+            counts = build_package(export, path, step)
+    finally:
+        progress.close()
+    export.save(update_fields=["data_version", "software_version"])
+    return counts
+
+
+class _ProgressWriter:
+    """The progress bar's writes. On PostgreSQL they go through a connection of their own,
+    committed at once: the build's connection is inside its read-only snapshot (and busy
+    with a COPY while a table streams)."""
+
+    def __init__(self, export_id: int):
+        self.export_id = export_id
+        self._side: Any = None
+
+    def write(self, percent: int) -> None:
+        percent = min(max(percent, 1), 99)
+        if connection.vendor != "postgresql":
+            _progress(self.export_id, percent)
+            return
+        if self._side is None:
+            self._side = connections.create_connection(DEFAULT_DB_ALIAS)
+        table = Export._meta.db_table
+        with self._side.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET progress = %s WHERE id = %s AND status = %s",  # noqa: S608
+                [percent, self.export_id, ExportStatus.RUNNING],
+            )
+
+    def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
 
 
 def _progress(export_id: int, percent: int) -> None:
@@ -195,8 +235,36 @@ def export_file(export: Export) -> Path:
     return export_root() / export.file_name
 
 
-def export_downloaded(*, export: Export) -> None:
-    """The record of a download (how many, the latest)."""
+def _log_access(export: Export, request_or_user: Any, *, event: str, **detail: Any) -> None:
+    """One access-log event about an export; the site is set when the export has one (site
+    administrators see their sites' events), every site is in the detail."""
+    sites = list(export.scope_sites)
+    record_access(
+        request_or_user=request_or_user,
+        action=AccessAction.EXPORT,
+        obj=export,
+        site=sites[0] if len(sites) == 1 else None,
+        event=event,
+        format=export.format,
+        level=export.level,
+        identified=export.level == Level.IDENTIFIED,
+        cohort=export.cohort_id,
+        cohort_hash=export.cohort_hash,
+        sites=sites,
+        **{key: value for key, value in detail.items() if value not in ("", None)},
+    )
+
+
+def export_downloaded(*, export: Export, request: HttpRequest | None = None) -> None:
+    """The record of a download (how many, the latest; and the access log: who, from where,
+    how many rows)."""
+    _log_access(
+        export,
+        request or export.owner,
+        event="downloaded",
+        rows=export.row_counts,
+        reason=export.reason,
+    )
     Export.objects.filter(pk=export.pk).update(
         download_count=F("download_count") + 1, last_downloaded_at=timezone.now()
     )

@@ -48,6 +48,8 @@ class Query:
     variables: tuple[Variable, ...]
     sql: str
     params: list[Any] = field(default_factory=list)
+    count_sql: str = ""  # the number of rows, without computing a value
+    count_params: list[Any] = field(default_factory=list)
 
 
 class Dialect:
@@ -268,4 +270,5 @@ def build_query(
     joins, order = _joins(name)
     # Only table names and the dictionary's own expressions are spliced; values are parameters.
     sql = f"SELECT {selected} FROM {joins} WHERE s.export_id = %s ORDER BY {order}"  # noqa: S608
-    return Query(name, variables, sql, [*c.params, export_id])
+    count = f"SELECT COUNT(*) FROM {joins} WHERE s.export_id = %s"  # noqa: S608
+    return Query(name, variables, sql, [*c.params, export_id], count, [export_id])

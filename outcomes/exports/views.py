@@ -51,6 +51,7 @@ def export_list(request: HttpRequest) -> HttpResponse:
                 format=data["format"],
                 level=data["level"],
                 reason=data.get("reason", ""),
+                request=request,
             )
         except ValidationError as error:
             for field, problems in error.message_dict.items():
@@ -112,7 +113,7 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
     path = services.export_file(export)
     if not path.exists():
         raise Http404("The export file is gone.")
-    services.export_downloaded(export=export)
+    services.export_downloaded(export=export, request=request)
     return FileResponse(
         path.open("rb"),
         as_attachment=True,

@@ -1,7 +1,8 @@
 """One place that turns service errors into HTTP answers, so no view maps them itself.
 
 - Django ValidationError (the services' field-level errors) -> 400 {field: [messages]};
-  PartError (one part of a composite write) -> 400 nested under the part with its index;
+  PartError (one part of a composite write) -> 400 nested under the part and its index,
+  {"radiographs": {"1": {field: [messages]}}}, as DRF reports a nested list's items;
   DuplicateError (the record exists, sequential or raced) -> 409 with the same messages
   and the existing record's type and id.
 - ConflictError (a stale version) -> 412 with the fields that changed and the current ETag.
@@ -85,7 +86,8 @@ def exception_handler(exc, context):
     if isinstance(exc, PartError):
         # The error of one part of a composite write: nested under the part, with its index.
         set_rollback()
-        errors = {exc.part: [{"index": exc.index, **field_errors(exc.error)}]}
+        errors = field_errors(exc.error)
+        errors = {exc.part: errors if exc.index is None else {exc.index: errors}}
         return Response(errors, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ValidationError):
         set_rollback()

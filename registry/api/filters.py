@@ -21,6 +21,14 @@ from registry.models import (
 ISO = "ISO 8601, e.g. 2026-01-31T00:00:00Z"
 
 
+def _changed(model, child, parent_key: str, since) -> Q:
+    """Changed since `since`: the record itself, or a row shown inside it. The rows inside
+    are one `updated_at` index scan hashed once (a correlated EXISTS would probe the child
+    table per record), so a page walks the id order and stops at its 100th match."""
+    inside = child.objects.filter(updated_at__gte=since).values(parent_key)
+    return Q(updated_at__gte=since) | Q(pk__in=inside)
+
+
 class RecordFilter(filters.FilterSet):
     updated_since = filters.IsoDateTimeFilter(
         field_name="updated_at", lookup_expr="gte", label=f"Changed at or after ({ISO})."
@@ -86,8 +94,7 @@ class ProcedureFilter(RecordFilter):
         fields = ["patient", "approach", "anaesthesia"]
 
     def changed_since(self, queryset, name, value):
-        levels = TreatedLevel.objects.filter(procedure_id=OuterRef("pk"), updated_at__gte=value)
-        return queryset.filter(Q(updated_at__gte=value) | Exists(levels))
+        return queryset.filter(_changed(Procedure, TreatedLevel, "procedure_id", value))
 
 
 class TreatedLevelFilter(RecordFilter):
@@ -113,10 +120,7 @@ class VisitFilter(RecordFilter):
         fields = ["procedure"]
 
     def changed_since(self, queryset, name, value):
-        films = RadiographicMeasurement.objects.filter(
-            visit_id=OuterRef("pk"), updated_at__gte=value
-        )
-        return queryset.filter(Q(updated_at__gte=value) | Exists(films))
+        return queryset.filter(_changed(FollowUpVisit, RadiographicMeasurement, "visit_id", value))
 
 
 class RadiographFilter(RecordFilter):

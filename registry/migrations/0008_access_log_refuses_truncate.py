@@ -38,7 +38,7 @@ def _on_postgresql(sql):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("registry", "0006_access_log")]
+    dependencies = [("registry", "0007_api_updated_since_indexes")]
 
     operations = [
         migrations.RunPython(_on_postgresql(REFUSE_TRUNCATE), _on_postgresql(DROP_REFUSE_TRUNCATE))

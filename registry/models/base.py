@@ -8,6 +8,11 @@ def as_decimal(value: float | None, places: int) -> Decimal | None:
     return None if value is None else Decimal(f"{value:.{places}f}")
 
 
+def updated_index(name: str) -> models.Index:
+    """Every record's `updated_at` index: the API's `updated_since` (incremental sync)."""
+    return models.Index(fields=["updated_at"], name=name)
+
+
 class ClinicalRecord(models.Model):
     """Common columns of every clinical record.
 

@@ -5,7 +5,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from registry import vertebrae
-from registry.models.base import ClinicalRecord
+from registry.models.base import ClinicalRecord, updated_index
 from registry.models.choices import Aetiology, Imaging, Morphology
 from registry.models.patients import Patient, not_in_future
 
@@ -45,6 +45,7 @@ class Fracture(ClinicalRecord):
                 condition=Q(genant_grade__gte=1, genant_grade__lte=3), name="fracture_genant_range"
             ),
         ]
+        indexes = [updated_index("fracture_updated_idx")]
 
     def __str__(self) -> str:
         return f"{self.level} (Genant {self.genant_grade})"

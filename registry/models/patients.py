@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from registry import derived
 from registry.identifiers import PATIENT_IDENTIFIERS
-from registry.models.base import ClinicalRecord
+from registry.models.base import ClinicalRecord, updated_index
 from registry.models.choices import OsteoporosisTreatment, Sex, Smoking
 from registry.models.sites import Site
 
@@ -125,6 +125,7 @@ class Patient(ClinicalRecord):
                 condition=Q(withdrawn_at__isnull=True),
                 name="patient_site_active_idx",
             ),
+            updated_index("patient_updated_idx"),
         ]
 
     def __str__(self) -> str:

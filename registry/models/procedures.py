@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
-from registry.models.base import ClinicalRecord
+from registry.models.base import ClinicalRecord, updated_index
 from registry.models.choices import (
     AdverseEventType,
     Anaesthesia,
@@ -61,7 +61,11 @@ class Procedure(ClinicalRecord):
 
     class Meta:
         ordering = ["-date", "id"]
-        indexes = [models.Index(fields=["technique", "date"]), models.Index(fields=["date"])]
+        indexes = [
+            models.Index(fields=["technique", "date"]),
+            models.Index(fields=["date"]),
+            updated_index("procedure_updated_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(operation_time_min__isnull=True) | Q(operation_time_min__gte=1),
@@ -125,6 +129,7 @@ class TreatedLevel(ClinicalRecord):
                 name="treated_level_cement_positive",
             ),
         ]
+        indexes = [updated_index("treated_level_updated_idx")]
 
     def __str__(self) -> str:
         return f"{self.fracture.level} in procedure {self.procedure_id}"
@@ -173,7 +178,7 @@ class AdverseEvent(ClinicalRecord):
 
     class Meta:
         ordering = ["procedure_id", "onset_date", "id"]
-        indexes = [models.Index(fields=["event_type"])]
+        indexes = [models.Index(fields=["event_type"]), updated_index("adverse_event_updated_idx")]
 
     def __str__(self) -> str:
         return f"{self.get_event_type_display()} ({self.clavien_dindo})"

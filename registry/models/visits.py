@@ -5,7 +5,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from registry import derived
-from registry.models.base import ClinicalRecord, as_decimal
+from registry.models.base import ClinicalRecord, as_decimal, updated_index
 from registry.models.choices import Analgesics, FilmPosition, TimepointChoice
 from registry.models.patients import not_in_future
 from registry.models.procedures import Procedure, TreatedLevel
@@ -96,6 +96,7 @@ class FollowUpVisit(ClinicalRecord):
             models.Index(fields=["timepoint", "procedure"]),
             # The worklist's recently recorded out-of-window visits, newest first.
             models.Index(fields=["visit_date"], name="visit_date_idx"),
+            updated_index("visit_updated_idx"),
         ]
 
     def __str__(self) -> str:
@@ -199,6 +200,7 @@ class RadiographicMeasurement(ClinicalRecord):
                 for f in HEIGHT_FIELDS
             ),
         ]
+        indexes = [updated_index("radiograph_updated_idx")]
 
     def __str__(self) -> str:
         return f"Radiograph of level {self.treated_level_id} at visit {self.visit_id}"

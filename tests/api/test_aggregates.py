@@ -8,6 +8,7 @@ from datetime import date
 import numpy as np
 import pytest
 
+from outcomes import contract
 from outcomes.models import Cohort, RunStatus, StatisticsRun
 from outcomes.services import run_execute
 from registry.services import clinical_update
@@ -69,25 +70,22 @@ def test_a_missing_result_starts_a_run_then_the_stored_result_is_served(cohort_d
     assert "welch_t" in body["tests"] and "paired_t" in body["tests"]
     # The numbers are the stored result's, and those are the data's.
     stored = next(o for o in run.result["body"]["outcomes"] if o["key"] == "vas")
-    stored_pkp = next(
-        s for s in stored["summaries"] if s["group"] == "PKP" and s["timepoint"] == "12w"
-    )
-    served_pkp = next(
-        s for s in body["summaries"] if s["technique"] == "PKP" and s["timepoint"] == "12w"
-    )
-    assert served_pkp["mean"] == stored_pkp["summary"]["mean"]
-    assert served_pkp["mean"] == pytest.approx(np.mean([float(v) for v in PKP_12W]))
-    assert served_pkp["sd"] == pytest.approx(np.std([float(v) for v in PKP_12W], ddof=1))
-    assert served_pkp["ci95"] == [stored_pkp["summary"]["ci_low"], stored_pkp["summary"]["ci_high"]]
-    change = next(
-        c
-        for c in body["change_from_baseline"]
-        if c["technique"] == "VBS" and c["timepoint"] == "12w"
-    )
+    [served] = body["body"]["outcomes"]
+    assert served["key"] == "vas" and body["query"]["metric"] == "vas"
+    stored_pkp = _item(stored["summaries"], "PKP", "12w")
+    served_pkp = _item(served["summaries"], "PKP", "12w")
+    assert served_pkp == stored_pkp  # n >= 5 everywhere: nothing withheld, nothing changed
+    assert served_pkp["summary"]["mean"] == pytest.approx(np.mean([float(v) for v in PKP_12W]))
+    assert served_pkp["summary"]["sd"] == pytest.approx(np.std([float(v) for v in PKP_12W], ddof=1))
+    change = _item(served["changes"], "VBS", "12w")["change"]
     assert change["n_paired"] == 6 and change["test"] == "paired_t"
-    assert change["mean_difference"] == pytest.approx(np.mean([float(v) for v in VBS_12W]) - 8.0)
+    assert change["mean_diff"] == pytest.approx(np.mean([float(v) for v in VBS_12W]) - 8.0)
     # Surgeon A sees site A only: site B's two patients are not in it.
-    assert body["n_patients"] == 12
+    assert body["cohort"]["n_patients"] == 12
+
+
+def _item(items, group, timepoint):
+    return next(i for i in items if i["group"] == group and i["timepoint"] == timepoint)
 
 
 def test_if_none_match_gives_304(cohort_data, api_surgeon_a):
@@ -128,13 +126,19 @@ def test_a_change_elsewhere_keeps_the_result(
 def test_small_cells_are_withheld_with_a_flag(cohort_data, api_surgeon_b):
     _finish(api_surgeon_b.get(OUTCOMES))
     body = api_surgeon_b.get(OUTCOMES).json()
-    assert body["n_patients"] == 2
+    assert body["cohort"]["n_patients"] is None  # 2 patients: the total would give them away
     assert body["suppression"]["applied"] and body["suppression"]["k"] == 5
-    for row in body["summaries"]:
-        assert row["n"] in (None, 0)
-        if row["n"] is None:
-            assert row["suppressed"] and row["mean"] is None and row["ci95"] == [None, None]
-    assert "2" not in {str(row["n"]) for row in body["summaries"]}
+    assert body["suppression"]["cells_withheld"] > 0
+    [vas] = body["body"]["outcomes"]
+    for item in vas["summaries"]:
+        summary = item["summary"]
+        assert summary["n"] in (None, 0)
+        if summary["n"] is None:
+            assert "n" in summary["withheld"] and summary["mean"] is None
+            assert summary["ci_low"] is None and summary["ci_high"] is None
+    for item in vas["changes"]:
+        assert item["change"]["n_paired"] in (None, 0) and item["change"]["p"] is None
+    contract.validate(body)
 
 
 def test_rates(cohort_data, api_coordinator):
@@ -142,13 +146,20 @@ def test_rates(cohort_data, api_coordinator):
     run = _finish(api_coordinator.get(url))
     body = api_coordinator.get(url).json()
     stored = run.result["body"]["leakage"][0]
-    assert body["unit"] == "patient" and body["label"] == stored["label"]
-    assert [(r["technique"], r["n"], r["events"]) for r in body["rates"]] == [
-        (rate["group"], rate["n"], rate["events"]) for rate in stored["rates"]
-    ]
-    assert body["comparison"]["test"] == stored["comparison"]["test"]
+    [served] = body["body"]["leakage"]
+    assert served == stored and served["code"] == "leakage_per_patient"
+    assert served["unit"] == "patient" and body["body"]["device_rupture"] == []
+    assert body["query"] == {
+        "event": "leakage",
+        "unit": "patient",
+        "techniques": "PKP,VBS",
+        "inclusion_rules": True,
+    }
+    contract.validate(body)
     rupture = api_coordinator.get(url.replace("event=leakage&unit=patient", "event=rupture"))
-    assert rupture.status_code == 200 and rupture.json()["unit"] == "device"
+    assert rupture.status_code == 200
+    [block] = rupture.json()["body"]["device_rupture"]
+    assert block["unit"] == "device" and rupture.json()["body"]["leakage"] == []
 
 
 @pytest.mark.parametrize(
@@ -188,12 +199,15 @@ def test_saved_cohort_and_tables(cohort_data, api_coordinator, coordinator):
     )
     url = f"/api/v1/aggregates/tables/table1/?cohort={saved.pk}"
     _finish(writer.get(url))
-    table = writer.get(url).json()["table"]
+    body = writer.get(url).json()
+    table = body["body"]["table"]
     assert table["title"].startswith("Table 1") and table["rows"]
+    contract.validate(body)
     url = f"/api/v1/aggregates/tables/table2/?cohort={saved.pk}&followup=12w"
     _finish(writer.get(url))
-    tables = writer.get(url).json()["tables"]
-    assert {t["technique"] for t in tables} == {"PKP", "VBS"}
+    body = writer.get(url).json()
+    assert {t["technique"] for t in body["body"]["tables"]} == {"PKP", "VBS"}
+    contract.validate(body)
 
 
 def test_someone_elses_unshared_cohort_is_404(cohort_data, surgeon_b, api_surgeon_a):
@@ -261,5 +275,33 @@ def test_aggregates_need_a_signed_in_caller(anonymous, db):
 def test_the_date_range_filters_reach_the_cohort(cohort_data, api_surgeon_a):
     url = OUTCOMES + "&procedure_from=2025-01-01"
     _finish(api_surgeon_a.get(url))
-    assert api_surgeon_a.get(url).json()["n_patients"] == 0
+    assert api_surgeon_a.get(url).json()["cohort"]["n_patients"] == 0
     assert date(2024, 1, 15) < date(2025, 1, 1)
+
+
+def test_the_cut_body_is_remembered_per_tag_and_a_new_run_is_a_new_one(
+    cohort_data, api_surgeon_a, surgeon_a, django_capture_on_commit_callbacks
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _finish(api_surgeon_a.get(OUTCOMES))
+    first = api_surgeon_a.get(OUTCOMES)
+    with CaptureQueriesContext(connection) as seen:
+        again = api_surgeon_a.get(OUTCOMES)
+    assert again.json() == first.json() and again["ETag"] == first["ETag"]
+    assert not any('"result"' in q["sql"] and "SELECT" in q["sql"] for q in seen.captured_queries)
+    # A renamed cohort is another tag (the body names it).
+    cohort = Cohort.objects.get(pk=first.json()["cohort"]["id"])
+    Cohort.objects.filter(pk=cohort.pk).update(name="Renamed")
+    renamed = api_surgeon_a.get(OUTCOMES)
+    assert renamed["ETag"] != first["ETag"] and renamed.json()["cohort"]["name"] == "Renamed"
+    # Changed data: a new run, its own numbers.
+    visit = cohort_data[0].followup
+    with django_capture_on_commit_callbacks(execute=True):
+        clinical_update(
+            user=surgeon_a, instance=visit, expected_version=visit.version, data={"vas": 9}
+        )
+    run = _finish(api_surgeon_a.get(OUTCOMES))
+    served = api_surgeon_a.get(OUTCOMES).json()
+    assert served["run"] == run.pk != first.json()["run"]

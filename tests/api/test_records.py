@@ -321,3 +321,38 @@ def test_a_list_page_runs_a_constant_number_of_queries(endpoint, site_a, surgeon
         assert len(client.get(f"/api/v1/{endpoint}/").json()["results"]) >= 5
     assert len(five.captured_queries) == len(one.captured_queries)
     assert len(one.captured_queries) <= 7  # 6 + the access log's record of the token use
+
+
+@pytest.mark.parametrize("deidentified", [False, True])
+def test_the_fast_representation_is_drfs(cases, surgeon_a, deidentified):
+    """Record serializers read plain attributes directly (issue 9 Speed): the output is what
+    DRF's own to_representation gives, field for field, identifiers withheld alike."""
+    from rest_framework.renderers import JSONRenderer
+    from rest_framework.serializers import ModelSerializer
+    from rest_framework.test import APIRequestFactory
+
+    from registry.api import serializers as shapes
+    from registry.api.schema import WITHHELD_FROM_DEIDENTIFIED
+    from registry.models import ApiToken
+
+    request = APIRequestFactory().get("/")
+    request.user = surgeon_a
+    request.auth = ApiToken(deidentified=deidentified)
+    case = cases[0]
+    for serializer_class, instance in (
+        (shapes.PatientSerializer, case.patient),
+        (shapes.FractureSerializer, case.level.fracture),
+        (shapes.ProcedureSerializer, case.procedure),
+        (shapes.TreatedLevelSerializer, case.level),
+        (shapes.VisitSerializer, case.followup),
+        (shapes.RadiographSerializer, case.followup.radiographs.first()),
+        (shapes.AdverseEventSerializer, case.event),
+    ):
+        serializer = serializer_class(context={"request": request})
+        expected = ModelSerializer.to_representation(serializer, instance)
+        if deidentified:
+            expected = {k: v for k, v in expected.items() if k not in WITHHELD_FROM_DEIDENTIFIED}
+        fast = serializer.to_representation(instance)
+        assert list(fast) == list(expected), serializer_class
+        # What a client reads: the same JSON (a Decimal is written as its float).
+        assert JSONRenderer().render(fast) == JSONRenderer().render(expected), serializer_class

@@ -250,3 +250,22 @@ def test_a_between_technique_comparison_with_its_total_shown_withholds_a_second_
     text = json.dumps(shown)
     found = re.search(r"\"n(_paired)?\": (3|20)\b", text)
     assert not found, text[max(0, found.start() - 400) : found.end() + 100]
+
+
+def test_a_small_cohort_size_is_withheld_too():
+    """Two patients in one technique: withholding the technique's count alone would leave
+    the cohort's n_patients giving it back."""
+    result = {
+        "analysis": "logistic",
+        "cohort": {"n_patients": 2, "techniques": [["PKP", 2]]},
+        "body": {"events": 1, "non_events": 1},
+    }
+    shown = suppress(result)
+    assert shown["cohort"]["n_patients"] is None and shown["cohort"]["techniques"] == [
+        ["PKP", None]
+    ]
+    assert set(shown["cohort"]["withheld"]) == {"techniques", "n_patients"}
+    assert (
+        suppress({**result, "cohort": {"n_patients": 0, "techniques": []}})["cohort"]["n_patients"]
+        == 0
+    )

@@ -6,17 +6,24 @@ from registry.api.serializers.procedures import (
     AdverseEventSerializer,
     FractureSerializer,
     ProcedureSerializer,
+    ProcedureUpdateSerializer,
     TreatedLevelSerializer,
 )
-from registry.api.serializers.visits import RadiographSerializer, VisitSerializer
+from registry.api.serializers.visits import (
+    RadiographSerializer,
+    VisitSerializer,
+    VisitUpdateSerializer,
+)
 
 __all__ = [
     "AdverseEventSerializer",
     "FractureSerializer",
     "PatientSerializer",
     "ProcedureSerializer",
+    "ProcedureUpdateSerializer",
     "RadiographSerializer",
     "TreatedLevelSerializer",
     "VisitSerializer",
+    "VisitUpdateSerializer",
     "WithdrawSerializer",
 ]

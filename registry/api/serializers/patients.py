@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from registry.api.serializers.base import RECORD_FIELDS, RecordSerializer
+from registry.dictionary import derived_docs
 from registry.identifiers import PATIENT_IDENTIFIERS
 from registry.models import Patient, Site
 from registry.selectors import sites_visible_to
@@ -16,7 +17,11 @@ class VisibleSiteField(serializers.SlugRelatedField):
 
 class PatientSerializer(RecordSerializer):
     site = VisibleSiteField(slug_field="code", help_text="Site code.")
-    bmi = serializers.FloatField(read_only=True, allow_null=True, help_text="kg/m², derived.")
+    bmi = serializers.FloatField(
+        read_only=True,
+        allow_null=True,
+        help_text=derived_docs()["bmi"].description(),
+    )
 
     class Meta:
         model = Patient

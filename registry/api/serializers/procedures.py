@@ -50,7 +50,19 @@ class NewLevelSerializer(TreatedLevelSerializer):
     """A treated vertebra given with a new procedure."""
 
     class Meta(TreatedLevelSerializer.Meta):
-        fields = ["id", "fracture", "level", *LEVEL_ITEMS]
+        fields = ["id", "version", "fracture", "level", *LEVEL_ITEMS]
+        read_only_fields = []
+
+
+class LevelEditSerializer(TreatedLevelSerializer):
+    """A treated vertebra of a recorded procedure, edited with it: its id, the version you
+    read (in the procedure's `levels`) and the items to change."""
+
+    id = serializers.IntegerField(help_text="A treated level of this procedure.")
+    version = serializers.IntegerField(min_value=1, help_text="The level's version you read.")
+
+    class Meta(TreatedLevelSerializer.Meta):
+        fields = ["id", "version", "level", *LEVEL_ITEMS]
         read_only_fields = []
 
 
@@ -62,7 +74,7 @@ class ProcedureSerializer(RecordSerializer):
         many=True,
         source="treated_levels",
         required=False,
-        help_text="The treated vertebrae: given on create; edit them at /treated-levels/.",
+        help_text="The treated vertebrae (on an update: `id` and `version` of each to edit).",
     )
 
     class Meta:
@@ -98,3 +110,14 @@ class AdverseEventSerializer(RecordSerializer):
             "resolved",
             "description",
         ]
+
+
+class ProcedureUpdateSerializer(ProcedureSerializer):
+    """A procedure's update: its fields, and its treated levels to edit (by id)."""
+
+    levels = LevelEditSerializer(
+        many=True,
+        source="treated_levels",
+        required=False,
+        help_text="Treated levels to edit: each with its `id` and the `version` you read.",
+    )

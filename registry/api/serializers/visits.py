@@ -15,7 +15,20 @@ class RadiographSerializer(RecordSerializer):
 
 class NewRadiographSerializer(RadiographSerializer):
     class Meta(RadiographSerializer.Meta):
-        fields = ["id", "treated_level", *FILM_ITEMS, "rfvh_percent"]
+        fields = ["id", "version", "treated_level", *FILM_ITEMS, "rfvh_percent"]
+
+
+class RadiographEditSerializer(NewRadiographSerializer):
+    """A film edited with its visit: `id` and `version` for one recorded before, or
+    `treated_level` and the measurements for a new one."""
+
+    id = serializers.IntegerField(required=False, help_text="A film of this visit.")
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="With id: the film's version you read."
+    )
+
+    class Meta(NewRadiographSerializer.Meta):
+        extra_kwargs = {"treated_level": {"required": False}}
 
 
 class WindowSerializer(serializers.Serializer):
@@ -30,7 +43,7 @@ class VisitSerializer(RecordSerializer):
     radiographs = NewRadiographSerializer(
         many=True,
         required=False,
-        help_text="Per treated vertebra: given on create; edit them at /radiographs/.",
+        help_text="Per treated vertebra (on an update: `id` and `version` of each to edit).",
     )
     odi_band = serializers.CharField(read_only=True, allow_null=True)
     window = WindowSerializer(read_only=True, help_text="Where the visit falls in its window.")
@@ -53,3 +66,13 @@ class VisitSerializer(RecordSerializer):
             "notes",
             "radiographs",
         ]
+
+
+class VisitUpdateSerializer(VisitSerializer):
+    """A visit's update: its answers, and films to edit (by id) or add."""
+
+    radiographs = RadiographEditSerializer(
+        many=True,
+        required=False,
+        help_text="Films to edit (`id`, `version`) or to add (`treated_level`, measurements).",
+    )

@@ -4,7 +4,7 @@ visits (with radiographs and ODI answers), adverse events."""
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -12,7 +12,7 @@ from registry import services
 from registry.api import filters, serializers
 from registry.api.conditional import etag_of
 from registry.api.permissions import TokenScope, WithdrawPermission
-from registry.api.views.base import RecordViewSet
+from registry.api.views.base import RecordViewSet, nested_edits
 from registry.models import (
     AdverseEvent,
     FollowUpVisit,
@@ -60,8 +60,13 @@ class FractureViewSet(RecordViewSet):
     create_only = ("patient",)
 
 
+@extend_schema_view(
+    update=extend_schema(request=serializers.ProcedureUpdateSerializer),
+    partial_update=extend_schema(request=serializers.ProcedureUpdateSerializer),
+)
 class ProcedureViewSet(RecordViewSet):
-    """Procedures with their treated vertebrae (`levels`, given on create)."""
+    """Procedures with their treated vertebrae (`levels`: given on create; on an update,
+    the levels to edit by `id` with the `version` you read)."""
 
     queryset = Procedure.objects.select_related("technique").prefetch_related(
         Prefetch("treated_levels", TreatedLevel.objects.select_related("fracture").order_by("id"))
@@ -71,6 +76,24 @@ class ProcedureViewSet(RecordViewSet):
     create_service = staticmethod(services.procedure_record)
     nested = {"treated_levels": "levels"}
     create_only = ("patient",)
+    update_serializer_class = serializers.ProcedureUpdateSerializer
+
+    def nested_updates(self, instance, validated):
+        if "treated_levels" not in validated:
+            return {}
+        levels = validated.pop("treated_levels")
+        return {
+            "levels": nested_edits("levels", levels, instance.treated_levels.all(), may_add=False)
+        }
+
+    def save_update(self, instance, version, data, levels=()):
+        services.procedure_update(
+            user=self.request.user,
+            procedure=instance,
+            expected_version=version,
+            data=data,
+            levels=levels,
+        )
 
 
 class TreatedLevelViewSet(RecordViewSet):
@@ -85,8 +108,13 @@ class TreatedLevelViewSet(RecordViewSet):
     create_only = ("procedure", "fracture")
 
 
+@extend_schema_view(
+    update=extend_schema(request=serializers.VisitUpdateSerializer),
+    partial_update=extend_schema(request=serializers.VisitUpdateSerializer),
+)
 class VisitViewSet(RecordViewSet):
-    """Follow-up visits with the ODI answers and radiographs per treated vertebra."""
+    """Follow-up visits with the ODI answers and radiographs per treated vertebra (on an
+    update: films to edit by `id` with the `version` you read, or new ones)."""
 
     queryset = FollowUpVisit.objects.select_related("procedure").prefetch_related(
         Prefetch("radiographs", RadiographicMeasurement.objects.order_by("id"))
@@ -97,10 +125,25 @@ class VisitViewSet(RecordViewSet):
     create_service = staticmethod(services.visit_record)
     nested = {"radiographs": "radiographs"}
     create_only = ("procedure",)
+    update_serializer_class = serializers.VisitUpdateSerializer
 
-    def save_update(self, instance, version, data):
+    def nested_updates(self, instance, validated):
+        if "radiographs" not in validated:
+            return {}
+        films = validated.pop("radiographs")
+        rows = instance.radiographs.all()
+        edits = nested_edits(
+            "radiographs", films, rows, may_add=True, create_only=("treated_level",)
+        )
+        return {"radiographs": edits}
+
+    def save_update(self, instance, version, data, radiographs=()):
         services.visit_update(
-            user=self.request.user, visit=instance, expected_version=version, data=data
+            user=self.request.user,
+            visit=instance,
+            expected_version=version,
+            data=data,
+            radiographs=radiographs,
         )
 
 

@@ -73,3 +73,47 @@ def test_dictionary_page_and_csv(client, coordinator):
     assert odi["unit"] == "%" and odi["precision"] == "1" and "odi_percent" in odi["derivation"]
     sex = next(r for r in rows if r["variable"] == "sex")
     assert sex["codes"] == "F=Female; M=Male" and sex["spss_stata_codes"] == "1=Female; 2=Male"
+
+
+def test_the_api_docs_read_labels_and_units_from_the_dictionary(client, coordinator):
+    """The OpenAPI schema's field descriptions of the record serializers and the exports API
+    come from the dictionary's reading of the models and derived values."""
+    from registry.dictionary import derived_docs, field_doc
+
+    client.force_login(coordinator)
+    response = client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schemas = json.loads(response.content)["components"]["schemas"]
+
+    def described(component: str, name: str) -> str:
+        return schemas[component]["properties"][name].get("description", "")
+
+    vas = described("Visit", "vas")
+    assert vas == field_doc(FollowUpVisit, "vas").description()
+    assert vas.startswith("VAS back pain (0-10)")
+    height = described("Patient", "height_cm")
+    assert height.startswith("Height (cm)")
+    assert described("Patient", "bmi") == derived_docs()["bmi"].description()
+    assert "registry.derived.bmi" in described("Patient", "bmi")
+    leakage = described("TreatedLevel", "leakage")
+    for code, label in TreatedLevel._meta.get_field("leakage").flatchoices:
+        assert f"{code} = {label}" in leakage
+    export = [s for n, s in schemas.items() if n.startswith("Export") and "row_counts" in str(s)]
+    assert any(
+        all(t in s["properties"]["row_counts"]["description"] for t in TABLES) for s in export
+    )
+
+
+def test_the_dictionary_lists_the_missing_codes_of_visit_values(db):
+    from outcomes.dictionary.missing import MISSING_REASONS
+    from registry.followup import STATUS_LABELS
+
+    rows = {(r["table"], r["variable"]): r for r in dictionary_rows()}
+    codes = rows[("wide", "vas_12w")]["spss_stata_codes"]
+    for reason in MISSING_REASONS:
+        assert f"{reason.spss} or .{reason.stata}={reason.label}" in codes
+    assert {r.label for r in MISSING_REASONS} >= {
+        STATUS_LABELS[k] for k in ("not_due", "missing", "withdrawn")
+    }
+    assert rows[("wide", "sex")]["spss_stata_codes"] == "1=Female; 2=Male"
+    assert "-999" not in rows[("wide", "status_12w")]["spss_stata_codes"]

@@ -11,6 +11,7 @@ import pandas as pd
 from outcomes.dictionary import Kind, table
 from outcomes.dictionary.rows import resolve_codes, technique_codes
 from outcomes.dictionary.tables import MAX_AGE, TIMEPOINTS
+from outcomes.exports.statistical import MISSING_REASONS, status_column
 from outcomes.exports.writers import variable_label
 from registry import derived
 from registry.followup import followup_status
@@ -196,6 +197,11 @@ def _unlabelled(frame: pd.DataFrame, variables) -> pd.DataFrame:
     return out
 
 
+def _label_key(key):
+    """Value-label keys: numbers, or a Stata tagged missing value as its letter."""
+    return key if isinstance(key, str) else int(key)
+
+
 FORMATS = ("xlsx", "sav", "dta", "parquet", "csv_labelled")
 
 
@@ -218,11 +224,16 @@ def _check_format(fmt, reference, other):
             labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
             for v in variables:
                 assert labels[v.name] == variable_label(v)[:80], v.name
+            names = {v.name for v in variables}
             for v in variables:
                 if v.kind in (Kind.CODE, Kind.BOOLEAN):
                     expected = {v.numeric_codes[c]: label for c, label in v.codes}
+                    if status_column(v, names):  # and the reasons of missing values
+                        expected |= {
+                            (r.spss if fmt == "sav" else r.stata): r.label for r in MISSING_REASONS
+                        }
                     assert {
-                        int(k): x for k, x in meta.variable_value_labels[v.name].items()
+                        _label_key(k): x for k, x in meta.variable_value_labels[v.name].items()
                     } == expected
             frame = _decoded(frame, meta, variables)
         if fmt == "csv_labelled":

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from outcomes.dictionary import table
-from outcomes.exports import package, writers
+from outcomes.exports import batches, package, writers
 from outcomes.exports.sql import Query
 
 WIDE = table("wide")[:12]  # enough kinds of column; tracemalloc makes every cell slow
@@ -31,7 +31,8 @@ def _rows(n: int):
 
 
 def _peak(write, chunks: int, monkeypatch, tmp_path: Path) -> int:
-    monkeypatch.setattr(writers, "fetch_chunks", lambda query: _rows(chunks * CHUNK))
+    monkeypatch.setattr(batches, "fetch_chunks", lambda query: _rows(chunks * CHUNK))
+    monkeypatch.setattr(batches, "copy_available", lambda: False)
     query = Query("wide", WIDE, "", [])
     tracemalloc.start()
     write(query, tmp_path)
@@ -81,3 +82,33 @@ def test_copy_and_cursor_paths_write_the_same_csv(coordinator, cohort_cases, exp
         writers._cursor_csv(query, cursor, lambda n: None)
         assert copied.getvalue() == cursor.getvalue(), name
     ExportSubject.objects.filter(export=made).delete()
+
+
+def test_xlsx_goes_on_to_another_sheet_at_the_row_limit(monkeypatch, tmp_path):
+    """Excel holds 1,048,576 rows per sheet (header included): a longer table continues on
+    `wide_2`, ... each with its header, and no row is lost."""
+    from openpyxl import load_workbook
+
+    monkeypatch.setattr(batches, "fetch_chunks", lambda query: _rows(3 * CHUNK))
+    monkeypatch.setattr(batches, "copy_available", lambda: False)
+    path = tmp_path / "x.xlsx"
+    assert (
+        writers.write_xlsx(Query("wide", WIDE, "", []), path, lambda n: None, max_rows=121) == 300
+    )
+    book = load_workbook(path, read_only=True)
+    assert book.sheetnames == ["wide", "wide_2", "wide_3"]
+    rows = [list(sheet.iter_rows(values_only=True)) for sheet in book]
+    assert [len(r) for r in rows] == [121, 121, 61]
+    assert all(r[0] == tuple(v.name for v in WIDE) for r in rows)
+    assert writers.EXCEL_MAX_ROWS == 1_048_576
+
+
+def test_parquet_writes_a_row_group_per_chunk(monkeypatch, tmp_path):
+    import pyarrow.parquet as pq
+
+    monkeypatch.setattr(batches, "fetch_chunks", lambda query: _rows(250 * CHUNK))
+    monkeypatch.setattr(batches, "copy_available", lambda: False)
+    path = tmp_path / "x.parquet"
+    writers.write_parquet(Query("wide", WIDE, "", []), path, lambda n: None)
+    metadata = pq.ParquetFile(path).metadata
+    assert metadata.num_rows == 25_000 and metadata.num_row_groups == 3
