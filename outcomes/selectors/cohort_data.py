@@ -1,7 +1,8 @@
 """`CohortData`: what every analysis reads, each frame read once, from one snapshot.
 
 The cohort's selection (the index procedures that meet the definition) is evaluated once
-into a list of ids. The frames are built in numpy from raw rows (see `frames`), read
+into a list of ids: in SQL, or, for whole tables, in numpy from the raw rows read anyway
+(`frames.select_cases`). The frames are built in numpy from raw rows (see `frames`), read
 either filtered on those ids (one hashed array parameter on PostgreSQL) or, for a cohort
 that is most of the registry, as whole tables kept to the cohort's rows by id.
 
@@ -35,7 +36,14 @@ from outcomes.selectors import followup, frames, values
 from outcomes.selectors.access import Scope
 from outcomes.selectors.case_facts import read_case_facts
 from outcomes.selectors.cases import cohort_cases
-from outcomes.selectors.fingerprint import TABLES, Figures, data_version, standalone_figures
+from outcomes.selectors.fingerprint import (
+    TABLES,
+    Figures,
+    complete_latest,
+    data_version,
+    latest_rows,
+    standalone_figures,
+)
 from outcomes.selectors.sql import InIds, in_ids
 from registry.models import AdverseEventType, ClavienDindo, Patient, Procedure
 
@@ -53,6 +61,7 @@ class CohortData:
         self.withdrawn_selection: QuerySet[Procedure] = cohort_cases(
             filters=filters, rules=rules, scope=scope, withdrawn=True
         ).order_by()
+        self._rules = dict(rules)
         normalised = cohorts.normalise_filters(filters)
         self._narrowed = any(value not in (None, [], "") for value in normalised.values())
         self._whole: bool | None = None
@@ -117,7 +126,7 @@ class CohortData:
         "visit_pivot": ("visit_rows",),
         "film_pivot": ("visit_rows", "film_rows"),
         "wide": ("visit_rows", "film_rows"),
-        "cases": ("visit_rows", "patients", "level_rows"),
+        "cases": ("visit_rows", "procedure_rows", "patients", "level_rows"),
         "adverse_events": ("event_rows",),
     }
     # The readers behind: each big table on a connection of its own (the database then
@@ -125,9 +134,16 @@ class CohortData:
     # built from a reader's rows is built on that reader's thread as soon as they are in.
     BEHIND = (
         ("film_rows", "film_pivot"),
-        ("patients", "level_rows", "cases"),
+        ("pathological", "procedure_rows", "level_rows", "patients", "cases"),
         ("visit_rows", "event_rows", "adverse_events", "withdrawn", "case_facts", "version"),
     )
+    # For whole tables the selection is made in numpy from raw rows read anyway (one
+    # heavy SQL statement less, two with the withdrawn cases): what it needs per rule.
+    SELECTION_RAW = {
+        "rule_baseline_vas": ("visit_rows",),
+        "rule_collapse": ("visit_rows", "film_rows"),
+        "rule_exclude_pathological": ("pathological",),
+    }
 
     def read(self, names: Iterable[str], *, behind: Iterable[str] = ()) -> None:
         """Read `names` now; `behind` too, on more connections sharing the snapshot when
@@ -143,10 +159,16 @@ class CohortData:
                 self.whole_tables  # noqa: B018 (decided once, before the readers start)
                 wanted = {raw for name in (*names, *behind) for raw in self.RAW.get(name, ())}
                 wanted.update(behind)
+                if self.whole_tables:
+                    wanted.update(self._selection_raw())
+                    if "withdrawn" in wanted:
+                        wanted.add("level_rows")  # counted per withdrawn case
                 for group in self.BEHIND:
                     chosen = [name for name in group if name in wanted and name not in self._values]
                     if chosen:
                         started.append(self._read_behind(chosen, snapshot))
+            if started and "version" in wanted and not self.stamped:
+                self._value("latest_rows")  # while the readers read (this thread waits)
             self.case_ids  # noqa: B018 (the selection, on this connection)
             for name in names:
                 self._value(name)
@@ -172,14 +194,55 @@ class CohortData:
             self._whole = whole
         return self._whole
 
+    @property
+    def stamped(self) -> bool:
+        """Read each row's `updated_at` for the data version: not for whole tables (their
+        latest rows are read instead, see `fingerprint.complete_latest`)."""
+        return not self.whole_tables
+
     def rows_in(self, path: str) -> Q | InIds:
         """SQL filter of the raw rows read: none for whole tables, else the cohort's."""
         return Q() if self.whole_tables else self.in_cohort(path)
 
+    def _selection_raw(self) -> set[str]:
+        """The raw rows the numpy selection of whole tables reads."""
+        needed = {"procedure_rows"}
+        for rule, raws in self.SELECTION_RAW.items():
+            if self._rules.get(rule):
+                needed.update(raws)
+        return needed
+
+    def _select(self, *, withdrawn: bool) -> np.ndarray:
+        """`frames.select_cases` on the whole tables read (see `whole_tables`)."""
+        needed = self._selection_raw()
+        raw = {name: self._value(name) for name in ("visit_rows", "film_rows") if name in needed}
+        return frames.select_cases(
+            self._value("procedure_rows"),
+            site_ids=self.scope.site_ids,
+            rules=self._rules,
+            withdrawn=withdrawn,
+            visits=raw.get("visit_rows"),
+            films=raw.get("film_rows"),
+            pathological=self._value("pathological") if "pathological" in needed else None,
+        )
+
+    def _read_withdrawn(self) -> pd.DataFrame:
+        if not self.whole_tables:
+            return frames.read_withdrawn(self.withdrawn_selection)
+        chosen = self._select(withdrawn=True)
+        return frames.selected_withdrawn(
+            self._value("procedure_rows"), chosen, self._value("level_rows")
+        )
+
     def _read_case_rows(self) -> pd.DataFrame:
-        """The selection of a whole cohort is best done with hash joins; PostgreSQL's
+        """The selection of a whole cohort is made in numpy from the whole tables read (see
+        `frames.select_cases`). Else in SQL, best done with hash joins; PostgreSQL's
         estimate for the stacked Exists conditions is far too low and makes it probe an
         index once per procedure instead (here: for this one statement only)."""
+        if self.whole_tables:
+            return frames.selected_case_rows(
+                self._value("procedure_rows"), self._select(withdrawn=False)
+            )
         connection = connections[read_alias()]
         if connection.vendor != "postgresql" or not connection.in_atomic_block:
             return frames.read_case_rows(self.selection)
@@ -243,7 +306,10 @@ class CohortData:
             if name in self._values:
                 self._value(name)
         if set(self._figures) >= set(TABLES):
-            return data_version(self._figures)
+            figures = complete_latest(
+                self._figures, lambda: self._value("latest_rows"), self.in_cohort
+            )
+            return data_version(figures)
         return data_version(standalone_figures(self.in_cohort))
 
     def _collect(self, read: tuple[Any, dict[str, Figures]]) -> Any:
@@ -293,13 +359,18 @@ class CohortData:
         "case_rows": lambda self: self._read_case_rows(),
         "case_ids": lambda self: self._case_array.tolist(),
         "version": lambda self: self._read_version(),
-        "visit_rows": lambda self: frames.read_visit_rows(self.rows_in),
-        "film_rows": lambda self: frames.read_film_rows(self.rows_in),
-        "patients": lambda self: self._collect(
-            frames.read_patients(self.rows_in, self._case_array)
+        "visit_rows": lambda self: frames.read_visit_rows(self.rows_in, stamped=self.stamped),
+        "film_rows": lambda self: frames.read_film_rows(self.rows_in, stamped=self.stamped),
+        "procedure_rows": lambda self: frames.read_procedure_rows(
+            self.rows_in, stamped=self.stamped
         ),
-        "level_rows": lambda self: frames.read_level_rows(self.rows_in),
-        "event_rows": lambda self: frames.read_event_rows(self.rows_in),
+        "pathological": lambda self: frames.read_pathological_patients(),
+        "latest_rows": lambda self: latest_rows(),
+        "patients": lambda self: self._collect(
+            frames.patients_frame(self._value("procedure_rows"), self._case_array)
+        ),
+        "level_rows": lambda self: frames.read_level_rows(self.rows_in, stamped=self.stamped),
+        "event_rows": lambda self: frames.read_event_rows(self.rows_in, stamped=self.stamped),
         "visit_pivot": lambda self: self._collect(
             frames.visit_pivot(self._value("case_rows"), self._value("visit_rows"))
         ),
@@ -311,7 +382,7 @@ class CohortData:
         "wide": lambda self: self.visit_pivot.join(
             values.film_means(self.visit_pivot, self._value("film_pivot"))
         ),
-        "withdrawn": lambda self: frames.read_withdrawn(self.withdrawn_selection),
+        "withdrawn": lambda self: self._read_withdrawn(),
         "cases": lambda self: self._read_cases(),
         "adverse_events": lambda self: self._collect(
             frames.adverse_events(self._case_array, self._value("event_rows"))

@@ -19,7 +19,7 @@ height is the anterior height, in cm as seed 002 reports it (stored in mm).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ from django.db import connections
 from django.db.models import Case, F, FloatField, IntegerField, QuerySet, Subquery, Value, When
 from django.db.models.functions import Cast
 
-from outcomes import variables
+from outcomes import cohorts, variables
 from outcomes.routers import read_alias
 from outcomes.selectors.cases import treated_level_count
 from outcomes.selectors.fingerprint import EpochDay, EpochMicroseconds, Figures
@@ -37,7 +37,9 @@ from outcomes.selectors.sql import read_frame
 from registry import vertebrae
 from registry.models import (
     AdverseEvent,
+    Aetiology,
     FollowUpVisit,
+    Fracture,
     Leakage,
     Procedure,
     RadiographicMeasurement,
@@ -125,7 +127,22 @@ def _positions(case_ids: np.ndarray, unit: np.ndarray) -> tuple[np.ndarray, np.n
     return position, case_ids[position] == unit
 
 
-def _figures(keep: np.ndarray, ids: pd.Series, latest: pd.Series) -> Figures:
+def _stamps(stamped: bool, **paths: str) -> tuple[dict[str, EpochMicroseconds], dict[str, str]]:
+    """Annotations and schema of the per-row `updated_at` (epoch microseconds) columns, or
+    none: for whole tables the fingerprint finds the latest of the rows kept from their
+    ids (`fingerprint.complete_latest`), far cheaper than a timestamp per row."""
+    if not stamped:
+        return {}, {}
+    return (
+        {name: EpochMicroseconds(path) for name, path in paths.items()},
+        dict.fromkeys(paths, "float"),
+    )
+
+
+def _figures(keep: np.ndarray, ids: pd.Series, latest: pd.Series | None) -> Figures:
+    if latest is None:
+        kept = ids.to_numpy()[keep]
+        return Figures(int(keep.sum()), int(kept.sum()), kept=kept)
     kept_latest = latest.to_numpy(dtype=float)[keep]
     return Figures.of_parts(
         int(keep.sum()), int(ids.to_numpy()[keep].sum()), kept_latest if keep.any() else []
@@ -144,15 +161,16 @@ def read_case_rows(selection: QuerySet[Procedure]) -> pd.DataFrame:
     return frame.sort_values("unit_id", ignore_index=True)
 
 
-def read_visit_rows(where: InCohort) -> pd.DataFrame:
+def read_visit_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
     """Every visit of the rows `where` selects, raw: one row each (no grouping in SQL)."""
+    stamps, stamp_schema = _stamps(stamped, fp_latest="updated_at")
     rows = FollowUpVisit.objects.filter(where("procedure_id")).annotate(
         visit_id=F("pk"),
         unit_id=F("procedure_id"),
         tp=_timepoint_code("timepoint"),
         visit_day=EpochDay("visit_date"),
         **{f"{key}_value": _number(path) for key, path in _VISIT_VALUES.items()},
-        fp_latest=EpochMicroseconds("updated_at"),
+        **stamps,
     )
     schema = {
         "visit_id": "id",
@@ -160,7 +178,7 @@ def read_visit_rows(where: InCohort) -> pd.DataFrame:
         "tp": "id",
         "visit_day": "float",
         **{f"{key}_value": "float" for key in _VISIT_VALUES},
-        "fp_latest": "float",
+        **stamp_schema,
     }
     return read_frame(rows.order_by(), schema)
 
@@ -196,24 +214,25 @@ def visit_pivot(
         {**columns, **days, "procedure_day": procedure_day},
         index=pd.Index(case_ids, name="unit_id"),
     )
-    return frame, {"visits": _figures(keep, visits["visit_id"], visits["fp_latest"])}
+    return frame, {"visits": _figures(keep, visits["visit_id"], visits.get("fp_latest"))}
 
 
-def read_film_rows(where: InCohort) -> pd.DataFrame:
+def read_film_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
     """Every radiograph of the rows `where` selects, raw (its visit gives case and time)."""
+    stamps, stamp_schema = _stamps(stamped, fp_latest="updated_at")
     rows = RadiographicMeasurement.objects.filter(where("visit__procedure_id")).annotate(
         film_id=F("pk"),
         film_visit=F("visit_id"),
         level_id=F("treated_level_id"),
         **{f"{key}_value": _number(path) for key, path in _FILM_VALUES.items()},
-        fp_latest=EpochMicroseconds("updated_at"),
+        **stamps,
     )
     schema = {
         "film_id": "id",
         "film_visit": "id",
         "level_id": "id",
         **{f"{key}_value": "float" for key in _FILM_VALUES},
-        "fp_latest": "float",
+        **stamp_schema,
     }
     return read_frame(rows.order_by(), schema)
 
@@ -252,7 +271,7 @@ def film_pivot(
             name = "height_mm" if key == "body_height" else key
             columns[f"{name}_{tp}"] = column
     frame = pd.DataFrame(columns)
-    return frame, {"films": _figures(keep, films["film_id"], films["fp_latest"])}
+    return frame, {"films": _figures(keep, films["film_id"], films.get("fp_latest"))}
 
 
 def read_withdrawn(selection: QuerySet[Procedure]) -> pd.DataFrame:
@@ -282,6 +301,15 @@ def read_withdrawn(selection: QuerySet[Procedure]) -> pd.DataFrame:
 
 def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, dict[str, Figures]]:
     """One row per case: demographics and perioperative items."""
+    return patients_frame(read_procedure_rows(where), case_ids)
+
+
+def read_procedure_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
+    """Every procedure of the rows `where` selects with its patient, raw (the patients'
+    frame, and for whole tables the cohort's selection, are made from them)."""
+    stamps, stamp_schema = _stamps(
+        stamped, fp_procedure="updated_at", fp_patient="patient__updated_at"
+    )
     rows = (
         Procedure.objects.filter(where("pk"))
         .annotate(
@@ -299,12 +327,12 @@ def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, 
             osteoporosis_treatment=F("patient__osteoporosis_treatment"),
             corticosteroid_use=F("patient__corticosteroid_use"),
             ambulation=_number("ambulation_hours"),
-            fp_procedure=EpochMicroseconds("updated_at"),
-            fp_patient=EpochMicroseconds("patient__updated_at"),
+            withdrawn_day=EpochDay("patient__withdrawn_at"),
+            **stamps,
         )
         .order_by("pk")
     )
-    frame = read_frame(
+    return read_frame(
         rows,
         {
             "unit_id": "id",
@@ -327,10 +355,17 @@ def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, 
             "fluoroscopy_shots": "float",
             "ambulation": "float",
             "hospital_stay_days": "float",
-            "fp_procedure": "float",
-            "fp_patient": "float",
+            "withdrawn_day": "float",
+            **stamp_schema,
         },
     )
+
+
+def patients_frame(
+    rows: pd.DataFrame, case_ids: np.ndarray
+) -> tuple[pd.DataFrame, dict[str, Figures]]:
+    """The cases' rows of `read_procedure_rows`: demographics and perioperative items."""
+    frame = rows.drop(columns=["withdrawn_day"])
     _, keep = _positions(case_ids, frame["unit_id"].to_numpy())
     if not keep.all():
         frame = frame[keep].reset_index(drop=True)
@@ -343,8 +378,12 @@ def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, 
         )
     every = np.ones(len(frame), dtype=bool)
     figures = {
-        "procedures": _figures(every, frame["unit_id"], frame["fp_procedure"]),
-        "patients": Figures.of_parts(0, 0, frame["fp_patient"]),
+        "procedures": _figures(every, frame["unit_id"], frame.get("fp_procedure")),
+        "patients": (
+            Figures.of_parts(0, 0, frame["fp_patient"])
+            if "fp_patient" in frame
+            else Figures(kept=frame["patient_id"].to_numpy())
+        ),
     }
     # Age in whole years at the procedure and BMI, as the SQL expressions computed them
     # (the same float operations in the same order), off the database's clock.
@@ -354,12 +393,105 @@ def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, 
         "bmi": frame["weight"].to_numpy() / (height * height / 10000.0),
     }
     at = frame.columns.get_loc("procedure_day")
-    frame = frame.drop(columns=["fp_procedure", "fp_patient", "procedure_day", "birth_day"])
+    stamps = [column for column in ("fp_procedure", "fp_patient") if column in frame]
+    frame = frame.drop(columns=[*stamps, "procedure_day", "birth_day"])
     frame.insert(at, "age", derived["age"])
     frame.insert(frame.columns.get_loc("weight"), "bmi", derived["bmi"])
     frame = frame.drop(columns=["weight", "height"])
     names = {"technique_code": "technique", "ambulation": "ambulation_hours"}
     return frame.rename(columns=names), figures
+
+
+def read_pathological_patients() -> np.ndarray:
+    """The patients with a fracture that is not osteoporotic (every site: whole tables)."""
+    rows = Fracture.objects.exclude(aetiology=Aetiology.OSTEOPOROTIC).values("patient_id")
+    return read_frame(rows.order_by(), {"patient_id": "id"})["patient_id"].to_numpy()
+
+
+def select_cases(
+    procedures: pd.DataFrame,
+    *,
+    site_ids: Iterable[int],
+    rules: Mapping[str, bool],
+    withdrawn: bool,
+    visits: pd.DataFrame | None = None,
+    films: pd.DataFrame | None = None,
+    pathological: np.ndarray | None = None,
+) -> np.ndarray:
+    """`cases.cohort_cases` for a definition without filters, in numpy on whole tables:
+    which rows of `read_procedure_rows` (every procedure) are the cohort's cases. Index
+    procedure per patient (earliest date, then lowest id), scope, withdrawal and the
+    inclusion rules, on the same values the SQL compares (recorded decimals parsed to the
+    nearest float compare with the integer thresholds exactly). `visits` is needed for
+    the baseline VAS rule, `visits` and `films` for the collapse rule, `pathological`
+    (`read_pathological_patients`) to exclude pathological fractures."""
+    unit = procedures["unit_id"].to_numpy()
+    patient = procedures["patient_id"].to_numpy()
+    day = procedures["procedure_day"].to_numpy(dtype=float)
+    order = np.lexsort((unit, day, patient))
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = patient[order][1:] != patient[order][:-1]
+    chosen = np.zeros(len(unit), dtype=bool)
+    chosen[order[first]] = True
+    chosen &= _member(procedures["site_id"].to_numpy(), np.fromiter(site_ids, dtype=np.int64))
+    gone = ~np.isnan(procedures["withdrawn_day"].to_numpy(dtype=float))
+    chosen &= gone if withdrawn else ~gone
+    if rules.get("rule_min_age"):
+        born = procedures["birth_day"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            chosen &= whole_years(born, day) >= cohorts.MIN_AGE
+    if rules.get("rule_baseline_vas") or rules.get("rule_collapse"):
+        baseline = visits["tp"].to_numpy() == TIMEPOINTS.index("baseline")
+        baseline_unit = visits["unit_id"].to_numpy()[baseline]
+    if rules.get("rule_baseline_vas"):
+        vas = visits["vas_value"].to_numpy(dtype=float)[baseline]
+        with np.errstate(invalid="ignore"):
+            chosen &= _member(unit, baseline_unit[vas >= cohorts.MIN_BASELINE_VAS])
+    if rules.get("rule_collapse"):
+        rfvh = films["rfvh_value"].to_numpy(dtype=float)
+        with np.errstate(invalid="ignore"):
+            collapsed = films["film_visit"].to_numpy()[rfvh <= 100 - cohorts.MIN_COLLAPSE_PERCENT]
+        visit_ids = visits["visit_id"].to_numpy()[baseline]
+        chosen &= _member(unit, baseline_unit[_member(visit_ids, collapsed)])
+    if rules.get("rule_exclude_pathological"):
+        chosen &= ~_member(patient, pathological)
+    return chosen
+
+
+def _member(values: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """`np.isin` for ids (non-negative integers): one flag per id, no sorting."""
+    values = np.asarray(values, dtype=np.int64)
+    members = np.asarray(members, dtype=np.int64)
+    if not values.size or not members.size:
+        return np.zeros(values.shape, dtype=bool)
+    flags = np.zeros(int(max(values.max(), members.max())) + 1, dtype=bool)
+    flags[members] = True
+    return flags[values]
+
+
+def selected_case_rows(procedures: pd.DataFrame, chosen: np.ndarray) -> pd.DataFrame:
+    """`read_case_rows` of the rows `select_cases` chose."""
+    frame = procedures.loc[chosen, ["unit_id", "technique_code", "procedure_day"]]
+    frame = frame.sort_values("unit_id", ignore_index=True)
+    technique = _recategorised(frame["technique_code"])
+    return frame.drop(columns=["technique_code"]).assign(technique=technique)[
+        ["unit_id", "technique", "procedure_day"]
+    ]
+
+
+def selected_withdrawn(
+    procedures: pd.DataFrame, chosen: np.ndarray, levels: pd.DataFrame
+) -> pd.DataFrame:
+    """`read_withdrawn` of the rows `select_cases(withdrawn=True)` chose (`levels`: every
+    treated level, `read_level_rows` of whole tables)."""
+    columns = ["unit_id", "technique_code", "procedure_day", "withdrawn_day"]
+    frame = procedures.loc[chosen, columns].sort_values("unit_id", ignore_index=True)
+    counted, n = np.unique(levels["unit_id"].to_numpy(), return_counts=True)
+    position, found = _positions(counted, frame["unit_id"].to_numpy())
+    n_levels = np.where(found, n[position] if len(n) else 0, np.nan).astype("float64")
+    technique = _recategorised(frame["technique_code"])
+    frame = frame.assign(technique_code=technique, n_levels=n_levels)
+    return frame.rename(columns={"technique_code": "technique"})
 
 
 def whole_years(born: np.ndarray, on: np.ndarray) -> np.ndarray:
@@ -387,8 +519,11 @@ def _recategorised(values: pd.Series) -> pd.Categorical:
     return values.cat.remove_unused_categories().array
 
 
-def read_level_rows(where: InCohort) -> pd.DataFrame:
+def read_level_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
     """Every treated level of the rows `where` selects, with its fracture, raw."""
+    stamps, stamp_schema = _stamps(
+        stamped, fp_latest="updated_at", fp_fracture="fracture__updated_at"
+    )
     rows = TreatedLevel.objects.filter(where("procedure_id")).annotate(
         level_pk=F("pk"),
         unit_id=F("procedure_id"),
@@ -411,8 +546,8 @@ def read_level_rows(where: InCohort) -> pd.DataFrame:
             output_field=IntegerField(),
         ),
         genant=F("fracture__genant_grade"),
-        fp_latest=EpochMicroseconds("updated_at"),
-        fp_fracture=EpochMicroseconds("fracture__updated_at"),
+        fracture_pk=F("fracture_id"),
+        **stamps,
     )
     schema = {
         "level_pk": "id",
@@ -424,8 +559,8 @@ def read_level_rows(where: InCohort) -> pd.DataFrame:
         "ruptured": "float",
         "thoracic": "id",
         "genant": "float",
-        "fp_latest": "float",
-        "fp_fracture": "float",
+        "fracture_pk": "id",
+        **stamp_schema,
     }
     return read_frame(rows.order_by(), schema)
 
@@ -467,8 +602,12 @@ def collapse_levels(
         "devices_ruptured": count(np.nan_to_num(kept["ruptured"].to_numpy(dtype=float))),
     }
     figures = {
-        "levels": _figures(keep, levels["level_pk"], levels["fp_latest"]),
-        "fractures": Figures.of_parts(0, 0, kept["fp_fracture"]),
+        "levels": _figures(keep, levels["level_pk"], levels.get("fp_latest")),
+        "fractures": (
+            Figures.of_parts(0, 0, kept["fp_fracture"])
+            if "fp_fracture" in kept
+            else Figures(kept=kept["fracture_pk"].to_numpy())
+        ),
     }
     region = np.select(
         [thoracic == n_levels, thoracic == 0], ["thoracic", "lumbar"], default="both"
@@ -489,14 +628,15 @@ def collapse_levels(
     return collapsed, figures
 
 
-def read_event_rows(where: InCohort) -> pd.DataFrame:
+def read_event_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
     """The adverse events of the rows `where` selects, one row each."""
+    stamps, stamp_schema = _stamps(stamped, fp_latest="updated_at")
     rows = AdverseEvent.objects.filter(where("procedure_id")).annotate(
         unit_id=F("procedure_id"),
         kind=F("event_type"),
         grade=F("clavien_dindo"),
         event_id=F("pk"),
-        fp_latest=EpochMicroseconds("updated_at"),
+        **stamps,
     )
     return read_frame(
         rows.order_by("pk"),
@@ -505,7 +645,7 @@ def read_event_rows(where: InCohort) -> pd.DataFrame:
             "kind": "category",
             "grade": "category",
             "event_id": "id",
-            "fp_latest": "float",
+            **stamp_schema,
         },
     )
 
@@ -515,7 +655,7 @@ def adverse_events(
 ) -> tuple[pd.DataFrame, dict[str, Figures]]:
     """The cases' adverse events, one row each (a few per hundred patients)."""
     _, keep = _positions(case_ids, events["unit_id"].to_numpy())
-    figures = {"events": _figures(keep, events["event_id"], events["fp_latest"])}
+    figures = {"events": _figures(keep, events["event_id"], events.get("fp_latest"))}
     kept = events.loc[keep, ["unit_id", "kind", "grade"]].reset_index(drop=True)
     if not keep.all():
         kept = kept.assign(kind=_recategorised(kept["kind"]), grade=_recategorised(kept["grade"]))

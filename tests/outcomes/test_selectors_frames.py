@@ -213,3 +213,118 @@ def test_whole_tables_and_filtered_reads_give_the_same_frames(built, site_a, rul
         pd.testing.assert_frame_equal(getattr(read[True], name), getattr(read[False], name))
     assert read[True].version() == read[False].version()
     assert read[True].case_ids == read[False].case_ids
+
+
+@pytest.fixture
+def varied(built, site_a, site_b):
+    """Cases each inclusion rule keeps or leaves out, at its boundary where it has one; a
+    later and a same-day second procedure (not index); withdrawn patients, one with no
+    treated level."""
+    from tests.factories import ProcedureFactory
+
+    one, two = built
+    make_case(site=site_a, born=date(1990, 1, 1), vas={"baseline": "9.0"})  # too young
+    make_case(site=site_a, born=date(1974, 1, 15), operated=date(2024, 1, 15))  # just 50
+    make_case(site=site_b, born=date(1974, 1, 16), operated=date(2024, 1, 15))  # just 49
+    make_case(site=site_b, vas={"baseline": "4.9"})
+    make_case(site=site_b, vas={"baseline": "5.0"})
+    make_case(site=site_a, vas={"baseline": None})
+    make_case(site=site_a, levels=[Level("L2", 2, films={"baseline": film("22.4")})])  # RFVH 80
+    make_case(site=site_a, levels=[Level("L2", 2, films={"baseline": film("23.0")})])  # 82
+    make_case(site=site_b, levels=[Level("L3", 2, films={"12w": film("14.0")})])  # no baseline
+    make_case(site=site_b, levels=[Level("L4", 2, aetiology="tumour")])
+    ProcedureFactory(patient=one.patient, date=one.date + timedelta(days=90))
+    ProcedureFactory(patient=two.patient, date=two.date, technique=two.technique)
+    for case in (
+        make_case(site=site_a, technique="VBS", levels=[Level("L2", 2)]),
+        make_case(site=site_b, technique="PVP", levels=[]),
+    ):
+        withdrawn_at = datetime.combine(case.date, datetime.min.time(), tzinfo=UTC)
+        Patient.objects.filter(pk=case.patient_id).update(withdrawn_at=withdrawn_at)
+    return one, two
+
+
+@pytest.mark.parametrize(
+    "rules",
+    [
+        NO_RULES,
+        *({**NO_RULES, rule: True} for rule in cohorts.RULE_FIELDS),
+        dict.fromkeys(cohorts.RULE_FIELDS, True),
+    ],
+)
+@pytest.mark.parametrize("one_site", [False, True])
+def test_the_selection_of_whole_tables_is_the_sql_selection(varied, site_a, rules, one_site):
+    """For whole tables the cohort (and its withdrawn cases) is selected in numpy from the
+    raw rows: the same cases, case rows and withdrawn frame as the SQL selection."""
+    from outcomes.selectors import Scope
+    from registry.models import Site
+
+    sites = [site_a.pk] if one_site else list(Site.objects.values_list("pk", flat=True))
+    read = {}
+    for whole in (True, False):
+        data = CohortData(filters={}, rules=rules, scope=Scope.of(sites))
+        data._whole = whole
+        read[whole] = data
+    assert read[True].case_ids == read[False].case_ids
+    assert read[True].case_ids  # the rules leave cases in
+    for name in ("case_rows", "withdrawn"):
+        pd.testing.assert_frame_equal(read[True]._value(name), read[False]._value(name))
+    assert len(read[False].withdrawn)  # the definition has withdrawn cases to count
+
+
+@pytest.mark.parametrize("latest_rows", [1, 200])
+def test_whole_tables_find_the_latest_update_of_the_rows_kept(
+    varied, everywhere, monkeypatch, latest_rows
+):
+    """Whole tables read no timestamp per row: the data version takes the latest of the
+    rows kept from the tables' latest rows, or asks the database when none of those was
+    kept (here with one latest row, when a withdrawn patient's rows are the latest)."""
+    from django.utils import timezone
+
+    from outcomes.selectors import fingerprint
+    from registry.models import (
+        FollowUpVisit,
+        Fracture,
+        Procedure,
+        RadiographicMeasurement,
+        TreatedLevel,
+    )
+
+    monkeypatch.setattr(fingerprint, "LATEST_ROWS", latest_rows)
+    gone = Procedure.objects.get(technique__code="VBS", patient__withdrawn_at__isnull=False)
+    AdverseEvent.objects.create(
+        procedure=gone, event_type="other", clavien_dindo="I", onset_date=gone.date
+    )
+    later = timezone.now() + timedelta(hours=1)
+    touched = (
+        (Patient, "pk"),
+        (Procedure, "patient_id"),
+        (TreatedLevel, "procedure__patient_id"),
+        (Fracture, "patient_id"),
+        (FollowUpVisit, "procedure__patient_id"),
+        (RadiographicMeasurement, "visit__procedure__patient_id"),
+        (AdverseEvent, "procedure__patient_id"),
+    )
+
+    def versions() -> set[str]:
+        found = set()
+        for whole in (True, False):
+            data = CohortData(filters={}, rules=NO_RULES, scope=everywhere())
+            data._whole = whole
+            for name in ("visit_pivot", "film_levels", "cases", "adverse_events"):
+                getattr(data, name)
+            found.add(data.version())
+        asked = CohortData(filters={}, rules=NO_RULES, scope=everywhere())
+        found.add(asked.version())
+        assert not asked._figures
+        return found
+
+    for model, path in touched:
+        model.objects.filter(**{path: gone.patient_id}).update(updated_at=later)
+    before = versions()
+    assert len(before) == 1  # whole tables, filtered reads and the standalone figures
+    kept, _ = varied
+    FollowUpVisit.objects.filter(procedure=kept).update(updated_at=later + timedelta(hours=1))
+    after = versions()
+    assert len(after) == 1
+    assert after != before  # a kept visit's edit moves it
