@@ -268,6 +268,7 @@ CHANGE = {"default": 428, "other_surgeon": 404, "coordinator": 403}
 API_DOCS = {"anonymous": 200, "default": 200}
 AGGREGATE = "queued for the worker: 202 (200 once computed)"
 ROWS += [
+    API("GET", "api/v1/", "the API's index (links only): public", **API_DOCS),
     API("GET", "api/v1/schema/", "OpenAPI schema: public", **API_DOCS),
     API("GET", "api/v1/docs/", "Swagger UI: public", **API_DOCS),
     API("GET", "api/v1/redoc/", "ReDoc: public", **API_DOCS),

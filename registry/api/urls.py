@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.routers import SimpleRouter
 
 from registry.api.views import records
+from registry.api.views.root import ApiRoot
 
 router = SimpleRouter()
 router.register("patients", records.PatientViewSet, basename="api-patient")
@@ -19,6 +20,7 @@ router.register("radiographs", records.RadiographViewSet, basename="api-radiogra
 router.register("adverse-events", records.AdverseEventViewSet, basename="api-adverseevent")
 
 urlpatterns = [
+    path("", ApiRoot.as_view(), name="api-root"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
