@@ -21,6 +21,7 @@ from outcomes.selectors import OUTCOMES, CohortData
 from outcomes.selectors import followup as status
 from outcomes.selectors.values import BASELINE, OutcomeValues
 from outcomes.statistics import compare_samples, describe_continuous
+from outcomes.statistics.describe import sorted_values
 from outcomes.statistics.paired import paired_arrays
 
 
@@ -69,10 +70,13 @@ def outcome_trajectory(
         for i, g in enumerate(groups)
         for tp in timepoints
     }
-    described, paired = {}, {}
+    # Each sample sorted once: its quartiles and the rank tests share the sorted values.
+    described, paired, ordered = {}, {}, {}
     for group in groups:
         for tp in timepoints:
-            described[group, tp] = describe_continuous(values.values[tp][masks[group, tp]])
+            sample = values.values[tp][masks[group, tp]]
+            ordered["value", group, tp] = sorted_values(sample)
+            described[group, tp] = describe_continuous(sample, ordered=ordered["value", group, tp])
             summaries.append(
                 {
                     "group": group,
@@ -85,7 +89,10 @@ def outcome_trajectory(
     for group in groups:
         for tp in timepoints[1:]:
             before, after, diff = (array[masks[group, tp]] for array in values.pairs[tp])
-            paired[group, tp] = paired_arrays(before, after, diff)
+            ordered["change", group, tp] = sorted_values(diff)
+            paired[group, tp] = paired_arrays(
+                before, after, diff, ordered_diff=ordered["change", group, tp]
+            )
             changes.append(
                 {
                     "group": group,
@@ -113,7 +120,9 @@ def outcome_trajectory(
                     "timepoint": tp,
                     "timepoint_label": variables.timepoint_label(tp),
                     "of": of,
-                    "comparison": compare_samples(samples, summaries=known).to_dict(),
+                    "comparison": compare_samples(
+                        samples, summaries=known, ordered={g: ordered[of, g, tp] for g in groups}
+                    ).to_dict(),
                     "followup": [blocks[g, tp] for g in groups],
                 }
             )
