@@ -108,6 +108,8 @@ def compare_samples(
     values), so that they are not computed twice; ``ordered``: each group's non-missing
     values sorted, when the caller has them (the rank tests take them as they are)."""
     present = {g: sample[~np.isnan(sample)] for g, sample in samples.items()}
+    if ordered is None:  # sorted once: the quartiles and the rank tests share it
+        ordered = {g: rank_ready(sample) for g, sample in present.items()}
     n = sum(int(sample.size) for sample in present.values())
     total = sum(int(sample.size) for sample in samples.values())
     result = GroupComparison(
@@ -119,7 +121,7 @@ def compare_samples(
                 g,
                 summaries[g]
                 if summaries is not None
-                else describe_continuous(s, confidence=confidence),
+                else describe_continuous(s, confidence=confidence, ordered=ordered[g]),
             )
             for g, s in present.items()
         ],
@@ -127,11 +129,7 @@ def compare_samples(
     )
     empty = [str(g) for g, sample in present.items() if not sample.size]
     tested = [sample for sample in present.values() if sample.size]
-    ranked = [
-        ordered[g] if ordered is not None else rank_ready(sample)
-        for g, sample in present.items()
-        if sample.size
-    ]
+    ranked = [ordered[g] for g, sample in present.items() if sample.size]
     if empty:
         result.note = f"no data in group(s): {', '.join(empty)}"
     if len(tested) < 2:
