@@ -10,6 +10,8 @@ withdrawn, per group; `n_missing` of a summary counts only the truly missing.
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -17,7 +19,7 @@ import numpy as np
 
 from outcomes import variables
 from outcomes.analyses.base import Progress
-from outcomes.selectors import OUTCOMES, CohortData
+from outcomes.selectors import OUTCOMES, TIMEPOINTS, CohortData
 from outcomes.selectors import followup as status
 from outcomes.selectors.values import BASELINE, OutcomeValues
 from outcomes.statistics import compare_samples, describe_continuous
@@ -44,24 +46,21 @@ def followup_counts(
 
 
 def outcome_trajectory(
-    values: OutcomeValues, withdrawn: dict[str, dict[str, int]]
+    values: OutcomeValues,
+    withdrawn: dict[str, dict[str, int]] | Callable[[], dict[str, dict[str, int]]],
 ) -> dict[str, Any]:
+    """``withdrawn``: timepoint -> group -> withdrawn units, or a function giving them,
+    called only after the statistics (the withdrawn cases may still be being read)."""
     spec = values.spec
     groups = values.groups
-    timepoints = list(withdrawn)
+    timepoints = list(withdrawn) if not callable(withdrawn) else list(TIMEPOINTS)
     members = [values.group_index == position for position in range(len(groups))]
     counted = {tp: values.counted(tp) for tp in timepoints}
     # Positions rather than boolean masks: each array is indexed many times per group.
     member_at = [np.flatnonzero(member) for member in members]
-    blocks = {
-        (g, tp): followup_counts(
-            values.status[tp][member_at[i]],
-            let_in=values.let_in,
-            n_withdrawn=withdrawn[tp].get(g, 0),
-            unit=values.unit,
-        )
-        for i, g in enumerate(groups)
-        for tp in timepoints
+    # Filled in after the statistics, which do not need the withdrawn counts.
+    blocks: dict[tuple[str, str], dict[str, Any]] = {
+        (g, tp): {} for g in groups for tp in timepoints
     }
     summaries, changes, comparisons = [], [], []
     # Each (group, timepoint) mask and summary once: the comparisons reuse the summaries.
@@ -126,6 +125,17 @@ def outcome_trajectory(
                     "followup": [blocks[g, tp] for g in groups],
                 }
             )
+    counts = withdrawn() if callable(withdrawn) else withdrawn
+    for i, g in enumerate(groups):
+        for tp in timepoints:
+            blocks[g, tp].update(
+                followup_counts(
+                    values.status[tp][member_at[i]],
+                    let_in=values.let_in,
+                    n_withdrawn=counts[tp].get(g, 0),
+                    unit=values.unit,
+                )
+            )
     outside = int((values.group_index < 0).sum()) * len(timepoints)
     return {
         "key": spec.key,
@@ -149,12 +159,20 @@ def trajectories(data: CohortData, parameters: dict[str, Any], progress: Progres
     keys = parameters["outcomes"]
     as_of = date.fromisoformat(parameters["as_of"])
     let_in = parameters["out_of_window"] == "include"
-    withdrawn = {unit: data.withdrawn_counts(as_of, unit=unit) for unit in ("patient", "level")}
+    # Asked for only when an outcome's statistics are done: the first outcomes need not
+    # wait for the withdrawn cases (and their treated levels) to be read.
+    withdrawn: dict[str, dict[str, dict[str, int]]] = {}
+
+    def withdrawn_counts(unit: str) -> dict[str, dict[str, int]]:
+        if unit not in withdrawn:
+            withdrawn[unit] = data.withdrawn_counts(as_of, unit=unit)
+        return withdrawn[unit]
+
     result = []
     for done, key in enumerate(keys, start=1):
         unit = parameters["unit"] if OUTCOMES[key].radiographic else "patient"
         values = data.outcome_values(key, as_of=as_of, let_in_out_of_window=let_in, unit=unit)
-        result.append(outcome_trajectory(values, withdrawn[unit]))
+        result.append(outcome_trajectory(values, functools.partial(withdrawn_counts, unit)))
         progress(done / len(keys))
     # A list, not a mapping: PostgreSQL's jsonb does not keep the order of keys.
     return {"outcomes": result, "as_of": as_of.isoformat()}
