@@ -10,6 +10,8 @@ withdrawn, per group; `n_missing` of a summary counts only the truly missing.
 from __future__ import annotations
 
 import dataclasses
+import functools
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -17,10 +19,11 @@ import numpy as np
 
 from outcomes import variables
 from outcomes.analyses.base import Progress
-from outcomes.selectors import OUTCOMES, CohortData
+from outcomes.selectors import OUTCOMES, TIMEPOINTS, CohortData
 from outcomes.selectors import followup as status
 from outcomes.selectors.values import BASELINE, OutcomeValues
 from outcomes.statistics import compare_samples, describe_continuous
+from outcomes.statistics.describe import sorted_values
 from outcomes.statistics.paired import paired_arrays
 
 
@@ -43,24 +46,21 @@ def followup_counts(
 
 
 def outcome_trajectory(
-    values: OutcomeValues, withdrawn: dict[str, dict[str, int]]
+    values: OutcomeValues,
+    withdrawn: dict[str, dict[str, int]] | Callable[[], dict[str, dict[str, int]]],
 ) -> dict[str, Any]:
+    """``withdrawn``: timepoint -> group -> withdrawn units, or a function giving them,
+    called only after the statistics (the withdrawn cases may still be being read)."""
     spec = values.spec
     groups = values.groups
-    timepoints = list(withdrawn)
+    timepoints = list(withdrawn) if not callable(withdrawn) else list(TIMEPOINTS)
     members = [values.group_index == position for position in range(len(groups))]
     counted = {tp: values.counted(tp) for tp in timepoints}
     # Positions rather than boolean masks: each array is indexed many times per group.
     member_at = [np.flatnonzero(member) for member in members]
-    blocks = {
-        (g, tp): followup_counts(
-            values.status[tp][member_at[i]],
-            let_in=values.let_in,
-            n_withdrawn=withdrawn[tp].get(g, 0),
-            unit=values.unit,
-        )
-        for i, g in enumerate(groups)
-        for tp in timepoints
+    # Filled in after the statistics, which do not need the withdrawn counts.
+    blocks: dict[tuple[str, str], dict[str, Any]] = {
+        (g, tp): {} for g in groups for tp in timepoints
     }
     summaries, changes, comparisons = [], [], []
     # Each (group, timepoint) mask and summary once: the comparisons reuse the summaries.
@@ -69,10 +69,13 @@ def outcome_trajectory(
         for i, g in enumerate(groups)
         for tp in timepoints
     }
-    described, paired = {}, {}
+    # Each sample sorted once: its quartiles and the rank tests share the sorted values.
+    described, paired, ordered = {}, {}, {}
     for group in groups:
         for tp in timepoints:
-            described[group, tp] = describe_continuous(values.values[tp][masks[group, tp]])
+            sample = values.values[tp][masks[group, tp]]
+            ordered["value", group, tp] = sorted_values(sample)
+            described[group, tp] = describe_continuous(sample, ordered=ordered["value", group, tp])
             summaries.append(
                 {
                     "group": group,
@@ -85,7 +88,10 @@ def outcome_trajectory(
     for group in groups:
         for tp in timepoints[1:]:
             before, after, diff = (array[masks[group, tp]] for array in values.pairs[tp])
-            paired[group, tp] = paired_arrays(before, after, diff)
+            ordered["change", group, tp] = sorted_values(diff)
+            paired[group, tp] = paired_arrays(
+                before, after, diff, ordered_diff=ordered["change", group, tp]
+            )
             changes.append(
                 {
                     "group": group,
@@ -113,9 +119,22 @@ def outcome_trajectory(
                     "timepoint": tp,
                     "timepoint_label": variables.timepoint_label(tp),
                     "of": of,
-                    "comparison": compare_samples(samples, summaries=known).to_dict(),
+                    "comparison": compare_samples(
+                        samples, summaries=known, ordered={g: ordered[of, g, tp] for g in groups}
+                    ).to_dict(),
                     "followup": [blocks[g, tp] for g in groups],
                 }
+            )
+    counts = withdrawn() if callable(withdrawn) else withdrawn
+    for i, g in enumerate(groups):
+        for tp in timepoints:
+            blocks[g, tp].update(
+                followup_counts(
+                    values.status[tp][member_at[i]],
+                    let_in=values.let_in,
+                    n_withdrawn=counts[tp].get(g, 0),
+                    unit=values.unit,
+                )
             )
     outside = int((values.group_index < 0).sum()) * len(timepoints)
     return {
@@ -140,12 +159,20 @@ def trajectories(data: CohortData, parameters: dict[str, Any], progress: Progres
     keys = parameters["outcomes"]
     as_of = date.fromisoformat(parameters["as_of"])
     let_in = parameters["out_of_window"] == "include"
-    withdrawn = {unit: data.withdrawn_counts(as_of, unit=unit) for unit in ("patient", "level")}
+    # Asked for only when an outcome's statistics are done: the first outcomes need not
+    # wait for the withdrawn cases (and their treated levels) to be read.
+    withdrawn: dict[str, dict[str, dict[str, int]]] = {}
+
+    def withdrawn_counts(unit: str) -> dict[str, dict[str, int]]:
+        if unit not in withdrawn:
+            withdrawn[unit] = data.withdrawn_counts(as_of, unit=unit)
+        return withdrawn[unit]
+
     result = []
     for done, key in enumerate(keys, start=1):
         unit = parameters["unit"] if OUTCOMES[key].radiographic else "patient"
         values = data.outcome_values(key, as_of=as_of, let_in_out_of_window=let_in, unit=unit)
-        result.append(outcome_trajectory(values, withdrawn[unit]))
+        result.append(outcome_trajectory(values, functools.partial(withdrawn_counts, unit)))
         progress(done / len(keys))
     # A list, not a mapping: PostgreSQL's jsonb does not keep the order of keys.
     return {"outcomes": result, "as_of": as_of.isoformat()}

@@ -99,13 +99,17 @@ def compare_samples(
     n_excluded: int = 0,
     confidence: float = 0.95,
     summaries: Mapping[Hashable, ContinuousSummary] | None = None,
+    ordered: Mapping[Hashable, np.ndarray] | None = None,
 ) -> GroupComparison:
     """The between-group comparison of one array per group (NaN = missing), in order.
 
     ``test`` names the test that ran, None when none could (never a name beside no p).
     ``summaries``: the groups' summaries when the caller already has them (the same
-    values), so that they are not computed twice."""
+    values), so that they are not computed twice; ``ordered``: each group's non-missing
+    values sorted, when the caller has them (the rank tests take them as they are)."""
     present = {g: sample[~np.isnan(sample)] for g, sample in samples.items()}
+    if ordered is None:  # sorted once: the quartiles and the rank tests share it
+        ordered = {g: rank_ready(sample) for g, sample in present.items()}
     n = sum(int(sample.size) for sample in present.values())
     total = sum(int(sample.size) for sample in samples.values())
     result = GroupComparison(
@@ -117,7 +121,7 @@ def compare_samples(
                 g,
                 summaries[g]
                 if summaries is not None
-                else describe_continuous(s, confidence=confidence),
+                else describe_continuous(s, confidence=confidence, ordered=ordered[g]),
             )
             for g, s in present.items()
         ],
@@ -125,26 +129,27 @@ def compare_samples(
     )
     empty = [str(g) for g, sample in present.items() if not sample.size]
     tested = [sample for sample in present.values() if sample.size]
+    ranked = [ordered[g] for g, sample in present.items() if sample.size]
     if empty:
         result.note = f"no data in group(s): {', '.join(empty)}"
     if len(tested) < 2:
         result.note = join_notes(result.note, "fewer than 2 groups with data: no test")
     elif len(tested) == 2:
-        _welch(result, *tested)
+        _welch(result, *tested, ranked=ranked)
     else:
-        _anova(result, tested)
+        _anova(result, tested, ranked=ranked)
     return result
 
 
-def _welch(result: GroupComparison, first: np.ndarray, second: np.ndarray) -> None:
+def _welch(
+    result: GroupComparison, first: np.ndarray, second: np.ndarray, *, ranked: list[np.ndarray]
+) -> None:
     result.mean_diff = clean_float(first.mean() - second.mean())
     result.nonparametric = TestResult(test=None, n=int(first.size + second.size))
     if has_zero_spread(np.concatenate([first, second])):
         result.nonparametric.note = "all values identical"
     else:
-        mw, warning = run_quietly(
-            stats.mannwhitneyu, rank_ready(first), rank_ready(second), alternative="two-sided"
-        )
+        mw, warning = run_quietly(stats.mannwhitneyu, *ranked, alternative="two-sided")
         finish_test(result.nonparametric, mw.statistic, mw.pvalue, warning)
         result.nonparametric.test = MANN_WHITNEY if result.nonparametric.p is not None else None
     if min(first.size, second.size) < 2:
@@ -162,14 +167,14 @@ def _welch(result: GroupComparison, first: np.ndarray, second: np.ndarray) -> No
     result.note = join_notes(result.note, warning)
 
 
-def _anova(result: GroupComparison, samples: list[np.ndarray]) -> None:
+def _anova(result: GroupComparison, samples: list[np.ndarray], *, ranked: list[np.ndarray]) -> None:
     total = sum(sample.size for sample in samples)
     result.nonparametric = TestResult(test=None, n=int(total))
     pooled = np.concatenate(samples)
     if has_zero_spread(pooled):
         result.nonparametric.note = "all values identical"
     else:
-        kw, warning = run_quietly(stats.kruskal, *(rank_ready(sample) for sample in samples))
+        kw, warning = run_quietly(stats.kruskal, *ranked)
         finish_test(result.nonparametric, kw.statistic, kw.pvalue, warning)
         result.nonparametric.test = KRUSKAL if result.nonparametric.p is not None else None
     if total <= len(samples):

@@ -108,21 +108,57 @@ def t_quantile(q: float, df: int) -> float:
     return float(stats.t.ppf(q, df))
 
 
+_QUARTILES = np.array([0.25, 0.5, 0.75])
+
+
+def sorted_values(array: np.ndarray) -> np.ndarray:
+    """The non-missing values of a float array, sorted (NaN sorts last and is cut off)."""
+    ordered = np.sort(array)
+    return ordered[: ordered.size - int(np.isnan(ordered).sum())]
+
+
+def sorted_quartiles(ordered: np.ndarray) -> np.ndarray:
+    """Q1, median, Q3 of sorted values exactly as `np.quantile(..., method="linear")`
+    computes them (its virtual index, floor/ceiling and `_lerp`, the same float
+    operations), without its partition: the caller sorted once for the rank tests too."""
+    n = ordered.size
+    index = n * _QUARTILES + (1 - _QUARTILES) - 1  # numpy's linear virtual index
+    below = np.floor(index)
+    t = index - below
+    low = below.astype(np.intp)
+    a, b = ordered[low], ordered[np.minimum(low + 1, n - 1)]
+    diff = b - a
+    out = a + diff * t
+    np.subtract(b, diff * (1 - t), out=out, where=t >= 0.5)
+    return out
+
+
 def describe_continuous(
-    values: pd.Series | Sequence[float] | np.ndarray, *, confidence: float = 0.95
+    values: pd.Series | Sequence[float] | np.ndarray,
+    *,
+    confidence: float = 0.95,
+    ordered: np.ndarray | None = None,
 ) -> ContinuousSummary:
     """n, missing, mean, SD (ddof=1), median, Q1/Q3 (linear, as R and pandas), range, t CI.
 
     Computed with numpy on one array: this runs hundreds of times per report.
+    ``ordered``: the same non-missing values sorted, when the caller has them (shared with
+    the rank tests); the mean and SD are still summed in the values' own order.
     """
     array = as_float_array(values)
     data = array[~np.isnan(array)]
     n, n_missing = int(data.size), int(array.size - data.size)
     if n == 0:
         return ContinuousSummary(n=0, n_missing=n_missing, confidence=confidence, note="no data")
-    ordered = data  # np.quantile partitions: no full sort needed
-    q1, median, q3 = np.quantile(ordered, (0.25, 0.5, 0.75))
-    mean = float(ordered.mean())
+    if ordered is None:
+        q1, median, q3 = np.quantile(data, (0.25, 0.5, 0.75))  # partitions: no full sort
+        low, high = data.min(), data.max()
+    else:
+        if ordered.size != n:
+            raise ValueError("ordered must hold the same non-missing values, sorted")
+        q1, median, q3 = sorted_quartiles(ordered)
+        low, high = ordered[0], ordered[-1]
+    mean = float(data.mean())
     summary = ContinuousSummary(
         n=n,
         n_missing=n_missing,
@@ -130,15 +166,15 @@ def describe_continuous(
         median=clean_float(median),
         q1=clean_float(q1),
         q3=clean_float(q3),
-        min=clean_float(ordered.min()),
-        max=clean_float(ordered.max()),
+        min=clean_float(low),
+        max=clean_float(high),
         confidence=confidence,
     )
     if n < 2:
         summary.note = "n < 2: SD and confidence interval undefined"
         return summary
-    sd = float(ordered.std(ddof=1))
-    if has_zero_spread(ordered, sd):
+    sd = float(data.std(ddof=1))
+    if has_zero_spread(data, sd):
         summary.sd = 0.0
         summary.note = "all values identical: confidence interval undefined"
         return summary

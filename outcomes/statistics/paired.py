@@ -82,11 +82,17 @@ def paired_change(
 
 
 def paired_arrays(
-    before: np.ndarray, after: np.ndarray, diff: np.ndarray, *, confidence: float = 0.95
+    before: np.ndarray,
+    after: np.ndarray,
+    diff: np.ndarray,
+    *,
+    confidence: float = 0.95,
+    ordered_diff: np.ndarray | None = None,
 ) -> PairedComparison:
     """The paired comparison from aligned arrays and their exact differences (NaN where a
     side is missing). The t-test runs on the differences (`ttest_1samp`, which is what
-    `ttest_rel` computes), so both tests see exactly the differences printed."""
+    `ttest_rel` computes), so both tests see exactly the differences printed.
+    ``ordered_diff``: the complete pairs' differences sorted, when the caller has them."""
     missing_before, missing_after = np.isnan(before), np.isnan(after)
     complete = ~(missing_before | missing_after)
     b, a, d = before[complete], after[complete], diff[complete]
@@ -97,7 +103,7 @@ def paired_arrays(
         n_missing_after=int(missing_after.sum()),
         before=describe_continuous(b, confidence=confidence),
         after=describe_continuous(a, confidence=confidence),
-        difference=describe_continuous(d, confidence=confidence),
+        difference=describe_continuous(d, confidence=confidence, ordered=ordered_diff),
         test=None,
         confidence=confidence,
     )

@@ -25,6 +25,7 @@ from .describe import (
     format_number,
     format_p,
     level_labels,
+    sorted_values,
 )
 from .layout import Table, TableRow
 from .smd import categorical_smd, continuous_smd
@@ -158,7 +159,11 @@ def _continuous_rows(
     subsets: dict[str, pd.DataFrame], variable: Variable, order: list[Hashable]
 ) -> list[TableRow]:
     arrays = {key: as_float_array(sub[variable.column]) for key, sub in subsets.items()}
-    summaries = {key: describe_continuous(values) for key, values in arrays.items()}
+    # Each group's values sorted once: its quartiles and the rank test share them.
+    ordered = {str(g): sorted_values(arrays[str(g)]) for g in order}
+    summaries = {
+        key: describe_continuous(values, ordered=ordered.get(key)) for key, values in arrays.items()
+    }
     overall = summaries[OVERALL]
     if variable.nonparametric:
         category = "Median [Q1, Q3]"
@@ -182,7 +187,9 @@ def _continuous_rows(
     )
     row.cells["Missing"] = str(overall.n_missing)
     if order:
-        result = compare_samples({g: arrays[str(g)] for g in order})
+        result = compare_samples(
+            {g: arrays[str(g)] for g in order}, ordered={g: ordered[str(g)] for g in order}
+        )
         twin = result.nonparametric
         if variable.nonparametric and twin is not None:  # the rank test leads, Welch is the twin
             row.p, row.test, row.twin_p, row.twin_test = twin.p, twin.test, result.p, result.test
