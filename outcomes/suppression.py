@@ -107,19 +107,7 @@ class _Suppressor:
 
     def summary(self, summary: dict | None) -> None:
         if summary and self.small(summary.get("n")):
-            self.withhold(
-                summary,
-                "n",
-                "mean",
-                "sd",
-                "median",
-                "q1",
-                "q3",
-                "min",
-                "max",
-                "ci_low",
-                "ci_high",
-            )
+            self.withhold(summary, *_SUMMARY_STATISTICS)
         if summary and self.small(summary.get("n_missing")):
             self.withhold(summary, "n_missing")
 
@@ -169,21 +157,8 @@ class _Suppressor:
         primary = {i for i, v in enumerate(values) if self.small(v)}
         for i in self.complement(values, primary):
             holder, key = holders[i]
-            if key == "n" and "mean" in holder:
-                self.summary({**holder, "n": 1})  # shape only: withhold the statistics too
-                self.withhold(
-                    holder,
-                    "n",
-                    "mean",
-                    "sd",
-                    "median",
-                    "q1",
-                    "q3",
-                    "min",
-                    "max",
-                    "ci_low",
-                    "ci_high",
-                )
+            if key == "n" and "mean" in holder:  # a summary: its statistics go with its n
+                self.withhold(holder, *_SUMMARY_STATISTICS)
             else:
                 self.withhold(holder, key)
 
