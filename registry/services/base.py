@@ -73,7 +73,7 @@ def announce_change(*, site_id: int, user: AbstractBaseUser) -> None:
     )
 
 
-def _changes_since(instance: models.Model, expected_version: int) -> list[tuple[str, Any, Any]]:
+def changes_since(instance: models.Model, expected_version: int) -> list[tuple[str, Any, Any]]:
     seen = instance.history.filter(version=expected_version).order_by("-history_date").first()
     current = instance.history.order_by("-history_date").first()
     if seen is None or current is None:
@@ -97,7 +97,7 @@ def update_record(
         locked = model.objects.select_for_update().get(pk=instance.pk)
         if locked.version != expected_version:
             raise ConflictError(
-                locked, _changes_since(locked, expected_version), part=part, index=index
+                locked, changes_since(locked, expected_version), part=part, index=index
             )
         for field, value in data.items():
             setattr(locked, field, value)

@@ -23,7 +23,7 @@ from registry.api.conditional import create_once, etag_of, expected_version, not
 from registry.api.permissions import ClinicalRecordPermission, TokenScope
 from registry.selectors import patients_visible_to
 from registry.services import ConflictError, clinical_update
-from registry.services.base import _changes_since as changes_since
+from registry.services.base import changes_since
 
 
 def nested_edits(
