@@ -4,6 +4,8 @@ time and a new collection appears by itself. Public, like the schema: it holds n
 
 from __future__ import annotations
 
+from functools import cache
+
 from django.urls import URLPattern, URLResolver, get_resolver
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -24,7 +26,8 @@ def _routes(patterns, prefix: str = ""):
             yield route
 
 
-def collections() -> list[str]:
+@cache  # the routes are fixed once the URL configuration is loaded
+def collections() -> tuple[str, ...]:
     """The parameter-free /api/v1/ routes, in URL order, without the index itself."""
     found = []
     for route in _routes(get_resolver().url_patterns):
@@ -33,7 +36,7 @@ def collections() -> list[str]:
             rest = rest.removeprefix("^").removesuffix("$")
             if rest not in found:
                 found.append(rest)
-    return found
+    return tuple(found)
 
 
 class ApiRoot(APIView):
