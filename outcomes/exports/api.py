@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.utils import extend_schema
@@ -139,13 +138,7 @@ class ExportDownload(GenericAPIView):
         refusal = access.download_refusal(user=request.user, export=export)
         if refusal:
             return Response({"detail": refusal.reason}, status=refusal.status)
-        path = services.export_file(export)
-        if not path.exists():
+        response = services.export_download(export=export, request=request)
+        if response is None:
             return Response({"detail": "The export file is gone."}, status=status.HTTP_410_GONE)
-        services.export_downloaded(export=export, request=request)
-        return FileResponse(
-            path.open("rb"),
-            as_attachment=True,
-            filename=f"ovcf-export-{export.pk}-{export.format}.zip",
-            content_type="application/zip",
-        )
+        return response

@@ -16,7 +16,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import F, Q
-from django.http import HttpRequest
+from django.http import FileResponse, HttpRequest
 from django.utils import timezone
 
 from outcomes import cohorts
@@ -287,3 +287,18 @@ def exports_expire(*, now=None) -> int:
             status=ExportStatus.EXPIRED, deleted_at=now
         )
     return expired
+
+
+def export_download(*, export: Export, request: HttpRequest) -> FileResponse | None:
+    """The zip of an export the caller may download (the caller checked `download_refusal`),
+    recorded as downloaded; None when its file is gone. Pages and the API both answer with it."""
+    path = export_file(export)
+    if not path.exists():
+        return None
+    export_downloaded(export=export, request=request)
+    return FileResponse(
+        path.open("rb"),
+        as_attachment=True,
+        filename=f"ovcf-export-{export.pk}-{export.format}.zip",
+        content_type="application/zip",
+    )

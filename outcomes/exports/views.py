@@ -7,7 +7,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import (
-    FileResponse,
     Http404,
     HttpRequest,
     HttpResponse,
@@ -110,16 +109,10 @@ def export_download(request: HttpRequest, pk: int) -> HttpResponse:
             {"export": export, "reason": refusal},
             status=status,
         )
-    path = services.export_file(export)
-    if not path.exists():
+    response = services.export_download(export=export, request=request)
+    if response is None:
         raise Http404("The export file is gone.")
-    services.export_downloaded(export=export, request=request)
-    return FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=f"ovcf-export-{export.pk}-{export.format}.zip",
-        content_type="application/zip",
-    )
+    return response
 
 
 # ---------------------------------------------------------------- dictionary
