@@ -14,6 +14,7 @@ import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from django.apps import apps
@@ -58,6 +59,7 @@ def model_field(model: str | type[models.Model], name: str) -> models.Field:
     return model_class._meta.get_field(name)
 
 
+@cache  # models do not change in a running process; API serializers ask on every request
 def field_doc(model: str | type[models.Model], name: str) -> FieldDoc:
     f = model_field(model, name)
     label, unit = split_unit(str(f.verbose_name))
