@@ -61,7 +61,8 @@ def numbers(v: Variable, column: pa.Array) -> np.ndarray:
     """A numeric column as float64, NaN where empty: codes numbered 1..k (an unknown code is
     empty), booleans 1/0, dates as days since 1970-01-01."""
     if v.kind is Kind.CODE:
-        column = pc.add(pc.index_in(column, value_set=pa.array([c for c, _ in v.codes])), 1)
+        codes = pa.array([code for code, _ in v.codes], type=pa.string())
+        column = pc.add(pc.index_in(column, value_set=codes), 1)
     elif v.kind is Kind.DATE:
         column = column.cast(pa.int32())
     return np.asarray(column.cast(pa.float64()).to_numpy(zero_copy_only=False), dtype=np.float64)
