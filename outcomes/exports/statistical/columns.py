@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 from outcomes.dictionary import Kind, Variable
 from outcomes.dictionary.missing import _REASON_OF_STATUS, MISSING_REASONS
 
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 RECORDED = _REASON_OF_STATUS["in_window"]  # a recorded visit without the value: not recorded
 
 

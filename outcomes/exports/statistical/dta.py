@@ -21,6 +21,7 @@ import pyarrow as pa
 from outcomes.dictionary import Kind
 from outcomes.dictionary.missing import MISSING_REASONS
 from outcomes.exports.statistical.columns import (
+    MONTHS,
     Spec,
     numbers,
     place_text,
@@ -116,7 +117,8 @@ class DtaWriter:
         self.map["stata_dta"] = self.out.tell()
         self._tag("<stata_dta><header><release>118</release><byteorder>LSF</byteorder>")
         label = _fixed(file_label[:STATA_LABEL_CHARS], 4 * STATA_LABEL_CHARS + 1).rstrip(b"\0")
-        stamp = datetime.now().strftime("%d %b %Y %H:%M").encode("ascii")
+        now = datetime.now()
+        stamp = f"{now:%d} {MONTHS[now.month - 1]} {now:%Y %H:%M}".encode("ascii")
         self.out.write(
             b"<K>"
             + struct.pack("<H", len(self.specs))

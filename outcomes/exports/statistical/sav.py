@@ -7,6 +7,13 @@ info, 11 measure / width / alignment, 13 long variable names, 14 very long strin
 character encoding UTF-8), the end of the dictionary (999), then the cases uncompressed: 8
 bytes per number (IEEE little-endian; -DBL_MAX is system missing) and strings padded with
 spaces to whole slots. Each batch of rows becomes one numpy buffer of whole cases.
+
+Uncompressed: the file goes into the deflated zip, which compresses it better than SPSS's
+bytecode would, and every case has the same size. A very long string (over 255 bytes: a
+100-character name in another script, in identified exports) is SPSS's chain of segments.
+A visit date's missing reason is a user-missing number like any other (-9991...): SPSS shows
+its label; pyreadstat, asked for user-missing values, turns it into a date (1582-10-13)
+unless `disable_datetime_conversion` is set.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import pyarrow as pa
 from outcomes.dictionary import Kind
 from outcomes.dictionary.missing import MISSING_REASONS
 from outcomes.exports.statistical.columns import (
+    MONTHS,
     Spec,
     numbers,
     place_text,
@@ -48,18 +56,24 @@ def _fit(text: str, size: int) -> bytes:
     return text.encode("utf-8")[:size].decode("utf-8", "ignore").encode("utf-8")
 
 
-class _Variable:
-    """One variable's segments (one, but for a very long string) and its short names."""
+def segment_widths(spec: Spec) -> list[int]:
+    """The widths of a variable's segments: one (0 for a number), or for a very long string
+    one of 255 bytes per 252 bytes of its width, and the rest."""
+    if not spec.text:
+        return [0]
+    if spec.width <= MAX_SHORT_STRING:
+        return [spec.width]
+    n = (spec.width + SEGMENT - 1) // SEGMENT
+    return [MAX_SHORT_STRING] * (n - 1) + [spec.width - (n - 1) * SEGMENT]
 
-    def __init__(self, spec: Spec, short: list[str], index: int):
-        self.spec, self.short, self.index = spec, short, index  # index: 1-based first slot
-        if spec.text:
-            n = (spec.width + SEGMENT - 1) // SEGMENT if spec.width > MAX_SHORT_STRING else 1
-            last = spec.width - (n - 1) * SEGMENT if n > 1 else spec.width
-            self.widths = [MAX_SHORT_STRING] * (n - 1) + [last]
-        else:
-            self.widths = [0]
-        self.slots = [max(1, (w + 7) // 8) for w in self.widths]
+
+class _Variable:
+    """One variable: its segments, their short names and 8-byte slots."""
+
+    def __init__(self, spec: Spec, widths: list[int], short: list[str], index: int):
+        self.spec, self.widths, self.short = spec, widths, short
+        self.index = index  # the 1-based dictionary index of its first slot
+        self.slots = [max(1, (w + 7) // 8) for w in widths]
 
     @property
     def segments(self) -> int:
@@ -93,14 +107,11 @@ def short_names(names: list[str], extra: list[int]) -> list[list[str]]:
 class SavWriter:
     def __init__(self, out: BinaryIO, specs: list[Spec], rows: int, file_label: str):
         self.out, self.specs, self.rows = out, specs, rows
-        extra = []
-        for spec in specs:
-            w = spec.width if spec.text else 0
-            extra.append((w + SEGMENT - 1) // SEGMENT - 1 if w > MAX_SHORT_STRING else 0)
-        names = short_names([s.v.name for s in specs], extra)
+        widths = [segment_widths(spec) for spec in specs]
+        names = short_names([s.v.name for s in specs], [len(w) - 1 for w in widths])
         self.variables, index = [], 1
-        for spec, short in zip(specs, names, strict=True):
-            variable = _Variable(spec, short, index)
+        for spec, segments, short in zip(specs, widths, names, strict=True):
+            variable = _Variable(spec, segments, short, index)
             index += sum(variable.slots)
             self.variables.append(variable)
         self.case_bytes = 8 * (index - 1)
@@ -126,7 +137,7 @@ class SavWriter:
             0,  # not weighted
             self.rows,
             100.0,  # compression bias
-            now.strftime("%d %b %y").encode("ascii"),
+            f"{now:%d} {MONTHS[now.month - 1]} {now:%y}".encode("ascii"),
             now.strftime("%H:%M:%S").encode("ascii"),
             _fit(file_label, 64).ljust(64),
         )
