@@ -30,6 +30,7 @@ from outcomes.exports.statistical.columns import (
 )
 
 STATA_LABEL_CHARS = 80
+MAX_NAME_CHARS = 32
 MAX_STR = 2045  # str1 .. str2045; longer would be strL (no dictionary text is so long)
 BYTE, INT, LONG, DOUBLE = 65530, 65529, 65528, 65526
 # Per storage type: numpy type, ".", then .a, .b, ... follow one apart (doubles: their bits).
@@ -68,6 +69,8 @@ def _fixed(text: str, size: int) -> bytes:
 
 
 def storage(spec: Spec) -> int:
+    if len(spec.v.name) > MAX_NAME_CHARS:
+        raise ValueError(f"{spec.v.name}: Stata names have at most {MAX_NAME_CHARS} characters")
     kind = spec.v.kind
     if kind is Kind.TEXT:
         if spec.width > MAX_STR:

@@ -13,11 +13,11 @@ import pyarrow as pa
 import pyreadstat
 import pytest
 
-from outcomes.dictionary import Kind, Level, table
+from outcomes.dictionary import Kind, Level, all_tables, table
 from outcomes.dictionary.tables import TIMEPOINTS
 from outcomes.exports import batches, statistical
 from outcomes.exports.sql import Query
-from outcomes.exports.statistical.dta import MAX_STR
+from outcomes.exports.statistical.dta import MAX_NAME_CHARS, MAX_STR
 from outcomes.exports.statistical.sav import short_names
 from registry.models import Patient
 from tests.outcomes.exports.test_missing_reasons import REASON, _read
@@ -154,6 +154,8 @@ def test_spss_short_names_are_unique_and_the_long_names_are_kept(tmp_path, monke
     assert len({s[0] for n, s in zip(names, shorts, strict=True) if n.startswith("visit_da")}) == 4
     # A very long string's later segments get names of their own.
     assert short_names(["name", "name1"], [1, 0]) == [["NAME", "NAME1"], ["NAME11"]]
+    # Every name of the dictionary fits Stata's 32 characters (its writer refuses longer).
+    assert max(len(v.name) for t in all_tables().values() for v in t) <= MAX_NAME_CHARS
     variables = tuple(v for v in table("wide") if v.kind is not Kind.TEXT)
     path = _write("sav", tmp_path, monkeypatch, [], variables=variables)
     _, meta = pyreadstat.read_sav(str(path))
