@@ -65,7 +65,7 @@ def _row(table_name: str, v: Variable) -> dict[str, str]:
                 *(
                     f"{r.spss} or .{r.stata}={r.label}"
                     for r in MISSING_REASONS
-                    if v.per_visit and v.kind not in (Kind.DATE, Kind.TEXT)
+                    if v.per_visit and v.kind is not Kind.TEXT
                 ),
             ]
         ),

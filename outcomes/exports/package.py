@@ -33,7 +33,7 @@ EXTENSIONS = {
     ExportFormat.DTA: "dta",
     ExportFormat.PARQUET: "parquet",
 }
-_WRITER_PACKAGES = ("openpyxl", "pyreadstat", "pyarrow")
+_WRITER_PACKAGES = ("openpyxl", "pyarrow", "numpy")  # SPSS and Stata: our own writers
 Step = Callable[[str, int], None]  # (table, rows written so far)
 
 

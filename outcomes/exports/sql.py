@@ -50,6 +50,8 @@ class Query:
     params: list[Any] = field(default_factory=list)
     count_sql: str = ""  # the number of rows, without computing a value
     count_params: list[Any] = field(default_factory=list)
+    widths_sql: str = ""  # the widest value of each text column, in UTF-8 bytes
+    widths_params: list[Any] = field(default_factory=list)
 
 
 class Dialect:
@@ -92,6 +94,10 @@ class Dialect:
 
     def param_date(self) -> str:
         return "CAST(%s AS date)" if self.postgres else "%s"
+
+    def octets(self, text: str) -> str:
+        """The length of a text in UTF-8 bytes (SQLite's length() counts characters)."""
+        return f"octet_length({text})" if self.postgres else f"length(CAST({text} AS BLOB))"
 
 
 @dataclass
@@ -271,4 +277,11 @@ def build_query(
     # Only table names and the dictionary's own expressions are spliced; values are parameters.
     sql = f"SELECT {selected} FROM {joins} WHERE s.export_id = %s ORDER BY {order}"  # noqa: S608
     count = f"SELECT COUNT(*) FROM {joins} WHERE s.export_id = %s"  # noqa: S608
-    return Query(name, variables, sql, [*c.params, export_id], count, [export_id])
+    query = Query(name, variables, sql, [*c.params, export_id], count, [export_id])
+    texts = [v for v in variables if v.kind is Kind.TEXT]
+    if texts:  # SPSS and Stata strings have a fixed width, measured before the rows are read
+        w = Context(Dialect(vendor), level, as_of, table=name)
+        widest = ", ".join(f"MAX({w.dialect.octets(expression(v, w))})" for v in texts)
+        query.widths_sql = f"SELECT {widest} FROM {joins} WHERE s.export_id = %s"  # noqa: S608
+        query.widths_params = [*w.params, export_id]
+    return query

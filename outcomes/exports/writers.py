@@ -6,8 +6,8 @@
   batches; a table longer than Excel's 1,048,576 rows per sheet goes on to further sheets.
 - Parquet: pyarrow's ParquetWriter, one row group per batch (`batches`), labels and units
   in the field metadata: one batch in memory at a time.
-- SPSS .sav and Stata .dta: `statistical` (pyreadstat, a compact frame of the table, with
-  variable labels, value labels and missing values that carry their reason).
+- SPSS .sav and Stata .dta: `statistical` (our writers of the two formats, batch by batch,
+  with variable labels, value labels and missing values that carry their reason).
 """
 
 from __future__ import annotations

@@ -117,3 +117,8 @@ def test_the_dictionary_lists_the_missing_codes_of_visit_values(db):
     }
     assert rows[("wide", "sex")]["spss_stata_codes"] == "1=Female; 2=Male"
     assert "-999" not in rows[("wide", "status_12w")]["spss_stata_codes"]
+    # Visit dates (shifted and identified exports) say why they are empty too; the
+    # procedure's date is never empty for a reason.
+    dates = {(r["table"], r["variable"]): r for r in dictionary_rows(Level.SHIFTED)}
+    assert "-9992 or .b=" in dates[("wide", "visit_date_12w")]["spss_stata_codes"]
+    assert dates[("wide", "procedure_date")]["spss_stata_codes"] == ""
