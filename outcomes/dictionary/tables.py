@@ -176,8 +176,18 @@ def bmi() -> Variable:
     )
 
 
+def _at(timepoint: str) -> str:
+    """A label's timepoint in words, as a person reads it in SPSS, Stata or Excel:
+    " at 2 weeks", " at baseline" (the column names keep the codes: `vas_2w`)."""
+    if not timepoint:
+        return ""
+    if timepoint == TimepointChoice.BASELINE:
+        return " at baseline"
+    return f" at {TimepointChoice(timepoint).label}"
+
+
 def status(timepoint: str = "") -> Variable:
-    suffix = f" at {timepoint}" if timepoint else ""
+    suffix = _at(timepoint)
     return _computed(
         f"status_{timepoint}" if timepoint else "window_status",
         f"Follow-up status{suffix}",
@@ -193,7 +203,7 @@ def status(timepoint: str = "") -> Variable:
 def _visit_values(timepoint: str = "") -> list[Variable]:
     """The visit's and the vertebra's values; with a timepoint, as wide columns."""
     tp = f"_{timepoint}" if timepoint else ""
-    at = f" at {timepoint}" if timepoint else ""
+    at = _at(timepoint)
 
     def field(model: str, name: str, short: str | None = None) -> Variable:
         return from_field(

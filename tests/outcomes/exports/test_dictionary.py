@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 from django.urls import reverse
@@ -34,7 +35,7 @@ def test_variables_come_from_the_model_fields():
     by_name = {v.name: v for v in all_tables()["wide"]}
     vas = by_name["vas_2w"]
     field = FollowUpVisit._meta.get_field("vas")
-    assert vas.label == "VAS back pain at 2w" and vas.unit == "0-10"
+    assert vas.label == "VAS back pain at 2 weeks" and vas.unit == "0-10"
     assert vas.precision == field.decimal_places == 1
     leakage = by_name["leakage"]
     assert leakage.codes == tuple(
@@ -122,3 +123,11 @@ def test_the_dictionary_lists_the_missing_codes_of_visit_values(db):
     dates = {(r["table"], r["variable"]): r for r in dictionary_rows(Level.SHIFTED)}
     assert "-9992 or .b=" in dates[("wide", "visit_date_12w")]["spss_stata_codes"]
     assert dates[("wide", "procedure_date")]["spss_stata_codes"] == ""
+
+
+def test_labels_name_timepoints_in_words_not_codes():
+    """SPSS, Stata and Excel show the labels to a person: `vas_2w` is labelled "... at 2 weeks"."""
+    labels = [v.label for table in all_tables().values() for v in table]
+    assert "Follow-up status at 1 year" in labels and "VAS back pain at baseline" in labels
+    codes = [label for label in labels if re.search(r"\bat (baseline_|2w|12w|1y)\b", label)]
+    assert codes == []
