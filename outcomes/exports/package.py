@@ -167,6 +167,13 @@ def readme(export: Export, counts: dict[str, int], now: datetime | None = None) 
         "labelled): "
         + "; ".join(f"{r.spss} / .{r.stata} = {r.label}" for r in MISSING_REASONS)
         + ". A value recorded out of its window is kept; status_<timepoint> flags it.",
+        "",
+        "Opening the files with every label (no syntax file needed):",
+        "  SPSS / PSPP: File > Open (wide.sav); Stata: use wide.dta",
+        "  R: haven::read_sav('wide.sav', user_na = TRUE) or haven::read_dta('wide.dta')",
+        "  Python: pyreadstat.read_sav('wide.sav', user_missing=True) (or read_dta);",
+        "    pandas.read_stata('wide.dta') reads labels, not the reasons",
+        "  R and Python, CSV: read the codes and join dictionary.csv for their labels",
     ]
     return "\n".join(lines) + "\n"
 

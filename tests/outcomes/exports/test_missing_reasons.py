@@ -122,3 +122,13 @@ def test_every_reason_round_trips(fmt, monkeypatch, tmp_path):
         if analgesics[i] is None:
             assert frame["analgesics_12w"][i] == code
     assert frame["analgesics_12w"][0] == 1  # the first code, numbered 1
+
+
+@pytest.mark.parametrize("fmt", ["sav", "dta"])
+def test_the_package_readme_says_how_to_read_the_reasons(fmt, coordinator, cohort_cases, export):
+    readme = package(export(coordinator, format=fmt)).read("README.txt").decode()
+    for reason in MISSING_REASONS:
+        assert f"{reason.spss} / .{reason.stata} = {reason.label}" in readme
+    # The call that keeps them (the one the tests above read the files with), in R and Python.
+    assert "pyreadstat.read_sav('wide.sav', user_missing=True)" in readme
+    assert "haven::read_sav('wide.sav', user_na = TRUE)" in readme
