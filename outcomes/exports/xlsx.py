@@ -5,7 +5,9 @@ and an lxml element per cell, about 7 µs each, so the wide table at 100,000 pat
 rows x 89 columns) took 150 s. Here each column of a batch becomes its cells' XML in one
 vectorised step (numbers cast to text, text XML-escaped), the cells of a row are joined
 element-wise, and the batch's rows leave as one buffer into the worksheet's zip entry: no
-Python object per value, one batch in memory. The file says what openpyxl's said:
+Python object per value, a slice of a batch in memory. A second thread deflates the XML
+while the next slice is made (zlib and pyarrow.compute release the GIL); the package stores
+the finished .xlsx as it is (a zip already). The file says what openpyxl's said:
 - one sheet per `max_rows` rows (`<table>`, `<table>_2`, ...), each with the header row;
 - numbers as numbers (the shortest text that reads back as the same double, so a decimal
   keeps its recorded digits), booleans as the numbers 1 and 0;
@@ -16,7 +18,8 @@ Python object per value, one batch in memory. The file says what openpyxl's said
   control character XML 1.0 cannot hold becomes U+FFFD instead of failing the export
   (openpyxl raised IllegalCharacterError);
 - a NULL is a cell that is not written.
-Cells carry their reference (`r="B2"`), as openpyxl's do, which every reader accepts.
+Cells carry their reference (`r="B2"`), as openpyxl's do: ECMA-376 makes it optional and
+Excel and LibreOffice do without it, but some readers (EPPlus, ClosedXML) need it.
 """
 
 from __future__ import annotations
@@ -73,8 +76,8 @@ STYLES = (
 
 def write_xlsx(query: Query, path: Path, progress: Progress, max_rows: int = EXCEL_MAX_ROWS) -> int:
     """The table's batches into sheets of at most `max_rows` rows, the header included.
-    The XML is made on this thread and deflated on another (zlib and pyarrow.compute release
-    the GIL): at most `_PENDING` batches wait in between."""
+    The XML is made here and deflated on the workbook's thread: at most `_PENDING` slices
+    wait in between."""
     letters = [get_column_letter(i) for i in range(1, len(query.variables) + 1)]
     cells = [_cells(v, letter) for v, letter in zip(query.variables, letters, strict=True)]
     header = "".join(
@@ -176,15 +179,14 @@ def _rows(batch: pa.RecordBatch, cells: list[Cells], first: int) -> memoryview:
 
 def _cells(v: Variable, letter: str) -> Cells:
     """How one column's values become cells (a NULL stays null: no cell is written)."""
-    if v.kind in (Kind.TEXT, Kind.CODE):
-        opening, to_text = f'<c r="{letter}', _xml_text
-        middle, closing = '" t="inlineStr"><is><t xml:space="preserve">', "</t></is></c>"
+    if v.kind in (Kind.TEXT, Kind.CODE):  # an inline string is text, never a formula
+        to_text, middle = _xml_text, '" t="inlineStr"><is><t xml:space="preserve">'
+        closing = "</t></is></c>"
     elif v.kind is Kind.DATE:
-        opening, to_text = f'<c r="{letter}', _excel_serial
-        middle, closing = f'" s="{DATE_STYLE}"><v>', "</v></c>"
+        to_text, middle, closing = _excel_serial, f'" s="{DATE_STYLE}"><v>', "</v></c>"
     else:  # integers, booleans (1 / 0) and decimals
-        opening, to_text = f'<c r="{letter}', _number
-        middle, closing = '"><v>', "</v></c>"
+        to_text, middle, closing = _number, '"><v>', "</v></c>"
+    opening = f'<c r="{letter}'
 
     def make(column: pa.Array, numbers: pa.Array) -> pa.Array:
         return pc.binary_join_element_wise(
