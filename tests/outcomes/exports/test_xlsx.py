@@ -192,3 +192,17 @@ def test_a_dated_export_holds_the_csv_values_and_dates(coordinator, cohort_cases
                 pd.testing.assert_series_equal(
                     days, right[column] - right["procedure_date"], check_names=False
                 )
+
+
+def test_an_error_while_reading_reaches_the_caller(monkeypatch, tmp_path):
+    """The deflating thread stops with the export: the error is the reader's, not a hang."""
+
+    def failing(query):
+        yield ROWS[:4]
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(batches, "fetch_chunks", failing)
+    monkeypatch.setattr(batches, "copy_available", lambda: False)
+    query = Query("t", VARIABLES, "", [])
+    with pytest.raises(RuntimeError, match="went away"):
+        xlsx.write_xlsx(query, tmp_path / "t.xlsx", lambda n: None)
