@@ -2,8 +2,8 @@
 
 - CSV on PostgreSQL: `COPY (query) TO STDOUT WITH (FORMAT csv, HEADER)`, blocks written
   straight into the zip entry (no Python object per value); elsewhere a cursor in chunks.
-- XLSX: openpyxl's write-only workbook (lxml), plain rows of Python values from Arrow
-  batches; a table longer than Excel's 1,048,576 rows per sheet goes on to further sheets.
+- XLSX: `xlsx` (the worksheet XML made by pyarrow.compute per Arrow batch, streamed into
+  the zip); a table longer than Excel's 1,048,576 rows per sheet goes on to further sheets.
 - Parquet: pyarrow's ParquetWriter, one row group per batch (`batches`), labels and units
   in the field metadata: one batch in memory at a time.
 - SPSS .sav and Stata .dta: `statistical` (our writers of the two formats, batch by batch,
@@ -21,7 +21,6 @@ from zipfile import ZipFile
 import pyarrow as pa
 import pyarrow.parquet as pq
 from django.db import connection
-from openpyxl import Workbook
 
 from outcomes.dictionary import Kind, Variable
 from outcomes.exports import batches
@@ -32,9 +31,9 @@ from outcomes.exports.statistical import (  # noqa: F401 - the writers' one entr
     write_dta,
     write_sav,
 )
+from outcomes.exports.xlsx import EXCEL_MAX_ROWS, write_xlsx  # noqa: F401 - as above
 
 Progress = Callable[[int], None]  # rows written so far in this table
-EXCEL_MAX_ROWS = 1_048_576  # per sheet, the header row included
 
 
 # ------------------------------------------------------------------ CSV
@@ -80,34 +79,6 @@ def _csv_format(v: Variable) -> Callable[[object], str]:
         places = v.precision
         return lambda value: "" if value is None else f"{float(value):.{places}f}"
     return lambda value: "" if value is None else str(value)
-
-
-# ------------------------------------------------------------------ XLSX
-
-
-def write_xlsx(query: Query, path: Path, progress: Progress, max_rows: int = EXCEL_MAX_ROWS) -> int:
-    """Plain rows of Python values (numbers, strings, dates) into write-only sheets; each
-    sheet holds at most `max_rows` rows with its header, then `<table>_2`, ... go on."""
-    workbook = Workbook(write_only=True)
-    header = [v.name for v in query.variables]
-    sheet, sheets, on_sheet, count = None, 0, max_rows, 0
-    for batch in batches.record_batches(query):
-        for row in zip(*batch.to_pydict().values(), strict=True):
-            if on_sheet >= max_rows:
-                sheets += 1
-                sheet = workbook.create_sheet(
-                    query.table if sheets == 1 else f"{query.table}_{sheets}"
-                )
-                sheet.append(header)
-                on_sheet = 1
-            sheet.append(row)
-            on_sheet += 1
-        count += batch.num_rows
-        progress(count)
-    if sheet is None:
-        workbook.create_sheet(query.table).append(header)
-    workbook.save(path)
-    return count
 
 
 # ------------------------------------------------------------------ Parquet
