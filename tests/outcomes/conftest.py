@@ -12,6 +12,7 @@ from outcomes.selectors import Scope
 from outcomes.services import run_request
 from registry.celery import app as celery_app
 from registry.models import Procedure, Site, Technique
+from tests.conftest import add_reference_techniques
 from tests.factories import (
     FractureFactory,
     PatientFactory,
@@ -153,6 +154,10 @@ def committed_db(django_db_setup, django_db_blocker):
             pytest.skip("committed-data tests run on PostgreSQL")
         if not connection.settings_dict["NAME"].startswith("test_"):
             pytest.fail("the test database is not set up: refusing to write elsewhere")
+        # pytest-django runs these (no django_db mark) after the transactional tests, whose
+        # flushes empty the techniques too: put them back as every database test does.
+        if not Technique.objects.exists():
+            add_reference_techniques()
         try:
             yield
         finally:
