@@ -37,7 +37,7 @@ def read_frame(queryset: QuerySet, schema: Schema) -> pd.DataFrame:
     return coerce(frame, schema)
 
 
-def _copy_frame(rows: QuerySet, schema: Schema) -> pd.DataFrame:
+def _copy_frame(rows: QuerySet, schema: Schema, *, separated: bool = True) -> pd.DataFrame:
     """The rows as one value per column: `COPY (SELECT count(*), <aggregate of c0>, ...
     FROM (<the queryset's SQL>)) TO STDOUT (FORMAT binary)`. PostgreSQL sends one row
     instead of a message per row (the client's per-message cost was most of the reading
@@ -49,9 +49,12 @@ def _copy_frame(rows: QuerySet, schema: Schema) -> pd.DataFrame:
     place, a nullable number as a double with NULL as NaN (what the frame holds);
     decimals as their comma-separated text (a numeric's binary form is not fixed-width,
     and casting it to a double costs the database more than pandas' C reader costs
-    here), NULL as the text NULL; text and booleans as the text of their array, whose
-    quoting keeps any character. `string_agg` costs the database about half of
-    `array_agg` and its array output per value. `count(*)` checks every column's length."""
+    here), NULL as the text NULL; categories as their text joined by the unit separator
+    (NULL as empty text, which is missing too), booleans as the text of their array.
+    `string_agg` costs the database about half of `array_agg` and its array output per
+    value. `count(*)` checks every column's length; a category holding the separator
+    itself is read again as the text of its array (`separated=False`), whose quoting
+    keeps any character."""
     try:
         sql, params = rows.query.sql_with_params()
     except EmptyResultSet:  # e.g. `site__in=[]` (a user whose sites have no patients): no SQL
@@ -61,7 +64,9 @@ def _copy_frame(rows: QuerySet, schema: Schema) -> pd.DataFrame:
     columns = ", ".join(names)
     with connections[rows.db].cursor() as cursor:
         types = _column_types(cursor.cursor, sql, params)
-        wires = [_wire(kind, oid) for kind, oid in zip(schema.values(), types, strict=True)]
+        wires = [
+            _wire(kind, oid, separated) for kind, oid in zip(schema.values(), types, strict=True)
+        ]
         aggregates = ", ".join(
             _WIRE_SQL[wire].format(name) for name, wire in zip(names, wires, strict=True)
         )
@@ -76,9 +81,13 @@ def _copy_frame(rows: QuerySet, schema: Schema) -> pd.DataFrame:
     if not size:  # no rows: every aggregate is NULL
         return _empty(schema)
     parsed = zip(schema.items(), wires, fields, strict=True)
-    return pd.DataFrame(
-        {column: _parse_wire(field, wire, kind, size) for (column, kind), wire, field in parsed}
-    )
+    try:
+        columns_read = {
+            column: _parse_wire(field, wire, kind, size) for (column, kind), wire, field in parsed
+        }
+    except _SeparatorInText:
+        return _copy_frame(rows, schema, separated=False)
+    return pd.DataFrame(columns_read)
 
 
 # PostgreSQL type oids of the columns sent as binary values: integers (int2, int4, int8)
@@ -91,8 +100,14 @@ _WIRE_SQL = {
     "int": "string_agg(int8send({0}::int8), '')",
     "double": "string_agg(float8send(coalesce({0}::float8, 'NaN'::float8)), '')",
     "number": "string_agg(coalesce({0}::text, 'NULL'), ',')",
+    "separated": "string_agg(coalesce({0}::text, ''), chr(31))",
     "text": "array_agg({0})::text",
 }
+_SEPARATOR = "\x1f"  # chr(31), the unit separator
+
+
+class _SeparatorInText(ValueError):
+    """A separated column's text holds the separator: it cannot be split."""
 
 
 def _column_types(cursor: Any, sql: str, params: Sequence[Any]) -> list[int]:
@@ -101,15 +116,18 @@ def _column_types(cursor: Any, sql: str, params: Sequence[Any]) -> list[int]:
     return [column.type_code for column in cursor.description]
 
 
-def _wire(kind: str, oid: int) -> str:
+def _wire(kind: str, oid: int, separated: bool = True) -> str:
     """How a column travels (see `_copy_frame`): "int" (int64 values: an id, never NULL),
-    "double" (float64 values, NULL as NaN), "number" (decimal text) or "text" (an array)."""
+    "double" (float64 values, NULL as NaN), "number" (decimal text), "separated"
+    (category text) or "text" (an array)."""
     if kind == "id" and oid in _INTEGERS:
         return "int"
     if kind in ("int", "float") and (oid in _INTEGERS or oid == _DOUBLE):
         return "double"
     if kind in ("id", "int", "float") and oid == _NUMERIC:
         return "number"
+    if kind == "category" and separated:
+        return "separated"
     return "text"
 
 
@@ -147,6 +165,11 @@ def _parse_wire(
         if values.size != size:
             raise ValueError(f"unparsable {kind} column from the database")
         return values
+    if wire == "separated":
+        items = bytes(field).decode().split(_SEPARATOR)
+        if len(items) != size:
+            raise _SeparatorInText(kind)
+        return _categorical_of(np.array(items, dtype=object))
     return _parse_array(bytes(field), kind)
 
 

@@ -121,8 +121,8 @@ def test_the_binary_copy_reads_what_plain_rows_read(awkward_patients):
         "birth_day": "double",
         "withdrawn_day": "double",
         "ratio": "double",
-        "name": "text",
-        "sex": "text",
+        "name": "separated",
+        "sex": "separated",
         "corticosteroid_use": "text",
     }
     copied = coerce(_copy_frame(rows, AWKWARD_SCHEMA), AWKWARD_SCHEMA)
@@ -152,3 +152,30 @@ def test_a_null_id_is_refused_not_shifted(awkward_patients):
     rows = awkward_rows().values_list(*schema)
     with pytest.raises(ValueError, match="NULL"):
         _copy_frame(rows, schema)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_a_category_holding_the_separator_is_read_again_as_array_text(
+    awkward_patients, site_a, monkeypatch
+):
+    """Categories travel joined by the unit separator; a value holding it cannot be split,
+    so the frame is read again with categories as array text: still exactly the rows."""
+    from outcomes.selectors import sql
+    from tests.factories import PatientFactory
+
+    PatientFactory(site=site_a, family_name="unit\x1fseparator")
+    calls = []
+    copy_frame = sql._copy_frame
+    monkeypatch.setattr(
+        sql,
+        "_copy_frame",
+        lambda *args, **kwargs: calls.append(kwargs) or copy_frame(*args, **kwargs),
+    )
+    rows = awkward_rows()
+    copied = coerce(sql._copy_frame(rows, AWKWARD_SCHEMA), AWKWARD_SCHEMA)
+    plain = coerce(
+        pd.DataFrame.from_records(list(rows), columns=list(AWKWARD_SCHEMA)), AWKWARD_SCHEMA
+    )
+    pd.testing.assert_frame_equal(copied, plain, check_exact=True)
+    assert calls == [{}, {"separated": False}]
+    assert "unit\x1fseparator" in set(copied["name"].dropna())
