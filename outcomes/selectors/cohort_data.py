@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -140,6 +140,16 @@ class CohortData:
         ("pathological", "selection_rows", "level_rows", "procedure_rows", "patients", "cases"),
         ("visit_rows", "event_rows", "adverse_events", "withdrawn", "case_facts", "version"),
     )
+    # The wide reads of whole tables, needed only once the cohort's selection is made:
+    # they start when the selection's inputs are in, not alongside them (sharing the
+    # database's cores with them made the selection, and so everything, wait).
+    # The procedures' columns are needed last (the cases' frame, for the rates and Table 1):
+    # their read waits for the films' too, needed from the third outcome on.
+    WIDE: dict[str, tuple[str, ...]] = {
+        "film_rows": (),
+        "level_rows": (),
+        "procedure_rows": ("film_rows",),
+    }
     # For whole tables the selection is made in numpy from raw rows read anyway (one
     # heavy SQL statement less, two with the withdrawn cases): what it needs per rule.
     SELECTION_RAW = {
@@ -215,6 +225,19 @@ class CohortData:
                 needed.update(raws)
         return needed
 
+    def _wait_before(self, name: str) -> None:
+        """Before a wide read of whole tables (`WIDE`): wait for (or read) the raw rows
+        the numpy selection needs, then for the reads it follows that are under way."""
+        if name not in self.WIDE or not self.whole_tables:
+            return
+        for needed in sorted(self._selection_raw()):
+            self._value(needed)
+        for earlier in self.WIDE[name]:
+            with self._lock:
+                future = self._values.get(earlier)
+            if future is not None:
+                wait([future])  # its reader reports its own failure
+
     def _select(self, *, withdrawn: bool) -> np.ndarray:
         """`frames.select_cases` on the whole tables read (see `whole_tables`)."""
         needed = self._selection_raw()
@@ -275,6 +298,7 @@ class CohortData:
                         cursor.execute(statement)
                     imported.set()
                     for name, future in pending.items():
+                        self._wait_before(name)
                         self._fill(name, future)
             except BaseException as error:
                 for future in pending.values():
