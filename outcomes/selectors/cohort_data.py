@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -132,16 +132,29 @@ class CohortData:
     # The readers behind: each big table on a connection of its own (the database then
     # works on them in parallel, one backend each); the small reads share one. A frame
     # built from a reader's rows is built on that reader's thread as soon as they are in.
+    # What the selection of whole tables needs comes first on each (narrow reads of the
+    # procedures and films), the wide reads of those tables after it: the statistics of
+    # the first outcomes start while they are read.
     BEHIND = (
-        ("film_rows", "film_pivot"),
-        ("pathological", "procedure_rows", "level_rows", "patients", "cases"),
+        ("collapsed_visits", "film_rows", "film_pivot"),
+        ("pathological", "selection_rows", "level_rows", "procedure_rows", "patients", "cases"),
         ("visit_rows", "event_rows", "adverse_events", "withdrawn", "case_facts", "version"),
     )
+    # The wide reads of whole tables, needed only once the cohort's selection is made:
+    # they start when the selection's inputs are in, not alongside them (sharing the
+    # database's cores with them made the selection, and so everything, wait).
+    # The procedures' columns are needed last (the cases' frame, for the rates and Table 1):
+    # their read waits for the films' too, needed from the third outcome on.
+    WIDE: dict[str, tuple[str, ...]] = {
+        "film_rows": (),
+        "level_rows": (),
+        "procedure_rows": ("film_rows",),
+    }
     # For whole tables the selection is made in numpy from raw rows read anyway (one
     # heavy SQL statement less, two with the withdrawn cases): what it needs per rule.
     SELECTION_RAW = {
         "rule_baseline_vas": ("visit_rows",),
-        "rule_collapse": ("visit_rows", "film_rows"),
+        "rule_collapse": ("visit_rows", "collapsed_visits"),
         "rule_exclude_pathological": ("pathological",),
     }
 
@@ -206,23 +219,38 @@ class CohortData:
 
     def _selection_raw(self) -> set[str]:
         """The raw rows the numpy selection of whole tables reads."""
-        needed = {"procedure_rows"}
+        needed = {"selection_rows"}
         for rule, raws in self.SELECTION_RAW.items():
             if self._rules.get(rule):
                 needed.update(raws)
         return needed
 
+    def _wait_before(self, name: str) -> None:
+        """Before a wide read of whole tables (`WIDE`): wait for (or read) the raw rows
+        the numpy selection needs, then for the reads it follows that are under way."""
+        if name not in self.WIDE or not self.whole_tables:
+            return
+        for needed in sorted(self._selection_raw()):
+            self._value(needed)
+        for earlier in self.WIDE[name]:
+            with self._lock:
+                future = self._values.get(earlier)
+            if future is not None:
+                wait([future])  # its reader reports its own failure
+
     def _select(self, *, withdrawn: bool) -> np.ndarray:
         """`frames.select_cases` on the whole tables read (see `whole_tables`)."""
         needed = self._selection_raw()
-        raw = {name: self._value(name) for name in ("visit_rows", "film_rows") if name in needed}
+        raw = {
+            name: self._value(name) for name in ("visit_rows", "collapsed_visits") if name in needed
+        }
         return frames.select_cases(
-            self._value("procedure_rows"),
+            self._value("selection_rows"),
             site_ids=self.scope.site_ids,
             rules=self._rules,
             withdrawn=withdrawn,
             visits=raw.get("visit_rows"),
-            films=raw.get("film_rows"),
+            collapsed=raw.get("collapsed_visits"),
             pathological=self._value("pathological") if "pathological" in needed else None,
         )
 
@@ -231,7 +259,7 @@ class CohortData:
             return frames.read_withdrawn(self.withdrawn_selection)
         chosen = self._select(withdrawn=True)
         return frames.selected_withdrawn(
-            self._value("procedure_rows"), chosen, self._value("level_rows")
+            self._value("selection_rows"), chosen, self._value("level_rows")
         )
 
     def _read_case_rows(self) -> pd.DataFrame:
@@ -241,7 +269,7 @@ class CohortData:
         index once per procedure instead (here: for this one statement only)."""
         if self.whole_tables:
             return frames.selected_case_rows(
-                self._value("procedure_rows"), self._select(withdrawn=False)
+                self._value("selection_rows"), self._select(withdrawn=False)
             )
         connection = connections[read_alias()]
         if connection.vendor != "postgresql" or not connection.in_atomic_block:
@@ -270,6 +298,7 @@ class CohortData:
                         cursor.execute(statement)
                     imported.set()
                     for name, future in pending.items():
+                        self._wait_before(name)
                         self._fill(name, future)
             except BaseException as error:
                 for future in pending.values():
@@ -365,6 +394,8 @@ class CohortData:
             self.rows_in, stamped=self.stamped
         ),
         "pathological": lambda self: frames.read_pathological_patients(),
+        "selection_rows": lambda self: frames.read_selection_rows(),
+        "collapsed_visits": lambda self: frames.read_collapsed_visits(),
         "latest_rows": lambda self: latest_rows(),
         "patients": lambda self: self._collect(
             frames.patients_frame(self._value("procedure_rows"), self._case_array)

@@ -402,6 +402,42 @@ def patients_frame(
     return frame.rename(columns=names), figures
 
 
+def read_selection_rows() -> pd.DataFrame:
+    """Every procedure with what `select_cases` compares and `selected_case_rows` /
+    `selected_withdrawn` keep: a few columns, so that the selection of whole tables
+    need not wait for `read_procedure_rows` (its other columns are needed only later,
+    by the cases' frame, and read behind). In no particular order."""
+    rows = Procedure.objects.annotate(
+        unit_id=F("pk"),
+        site_id=F("patient__site_id"),
+        technique_code=F("technique__code"),
+        procedure_day=EpochDay("date"),
+        birth_day=EpochDay("patient__date_of_birth"),
+        withdrawn_day=EpochDay("patient__withdrawn_at"),
+    )
+    schema = {
+        "unit_id": "id",
+        "patient_id": "id",
+        "site_id": "id",
+        "technique_code": "category",
+        "procedure_day": "float",
+        "birth_day": "float",
+        "withdrawn_day": "float",
+    }
+    return read_frame(rows.order_by(), schema)
+
+
+def read_collapsed_visits() -> np.ndarray:
+    """The visits with a film showing the collapse of the inclusion rule (the SQL
+    selection's own condition; `select_cases` keeps the baseline visits among them): one
+    column of the films that match, not every film's columns (`read_film_rows`, read
+    behind for the outcomes)."""
+    rows = RadiographicMeasurement.objects.filter(
+        rfvh_percent__lte=100 - cohorts.MIN_COLLAPSE_PERCENT
+    ).values("visit_id")
+    return read_frame(rows.order_by(), {"visit_id": "id"})["visit_id"].to_numpy()
+
+
 def read_pathological_patients() -> np.ndarray:
     """The patients with a fracture that is not osteoporotic (every site: whole tables)."""
     rows = Fracture.objects.exclude(aetiology=Aetiology.OSTEOPOROTIC).values("patient_id")
@@ -415,16 +451,17 @@ def select_cases(
     rules: Mapping[str, bool],
     withdrawn: bool,
     visits: pd.DataFrame | None = None,
-    films: pd.DataFrame | None = None,
+    collapsed: np.ndarray | None = None,
     pathological: np.ndarray | None = None,
 ) -> np.ndarray:
     """`cases.cohort_cases` for a definition without filters, in numpy on whole tables:
-    which rows of `read_procedure_rows` (every procedure) are the cohort's cases. Index
+    which rows of `read_selection_rows` (every procedure) are the cohort's cases. Index
     procedure per patient (earliest date, then lowest id), scope, withdrawal and the
     inclusion rules, on the same values the SQL compares (recorded decimals parsed to the
     nearest float compare with the integer thresholds exactly). `visits` is needed for
-    the baseline VAS rule, `visits` and `films` for the collapse rule, `pathological`
-    (`read_pathological_patients`) to exclude pathological fractures."""
+    the baseline VAS rule, `visits` and `collapsed` (`read_collapsed_visits`) for the
+    collapse rule, `pathological` (`read_pathological_patients`) to exclude pathological
+    fractures."""
     unit = procedures["unit_id"].to_numpy()
     patient = procedures["patient_id"].to_numpy()
     day = procedures["procedure_day"].to_numpy(dtype=float)
@@ -448,9 +485,6 @@ def select_cases(
         with np.errstate(invalid="ignore"):
             chosen &= _member(unit, baseline_unit[vas >= cohorts.MIN_BASELINE_VAS])
     if rules.get("rule_collapse"):
-        rfvh = films["rfvh_value"].to_numpy(dtype=float)
-        with np.errstate(invalid="ignore"):
-            collapsed = films["film_visit"].to_numpy()[rfvh <= 100 - cohorts.MIN_COLLAPSE_PERCENT]
         visit_ids = visits["visit_id"].to_numpy()[baseline]
         chosen &= _member(unit, baseline_unit[_member(visit_ids, collapsed)])
     if rules.get("rule_exclude_pathological"):
@@ -470,7 +504,7 @@ def _member(values: np.ndarray, members: np.ndarray) -> np.ndarray:
 
 
 def selected_case_rows(procedures: pd.DataFrame, chosen: np.ndarray) -> pd.DataFrame:
-    """`read_case_rows` of the rows `select_cases` chose."""
+    """`read_case_rows` of the rows of `read_selection_rows` that `select_cases` chose."""
     frame = procedures.loc[chosen, ["unit_id", "technique_code", "procedure_day"]]
     frame = frame.sort_values("unit_id", ignore_index=True)
     technique = _recategorised(frame["technique_code"])
@@ -609,14 +643,17 @@ def collapse_levels(
             else Figures(kept=kept["fracture_pk"].to_numpy())
         ),
     }
-    region = np.select(
-        [thoracic == n_levels, thoracic == 0], ["thoracic", "lumbar"], default="both"
+    # Categoricals from codes (no string per case), with the categories present, sorted,
+    # as pd.Categorical of the labels makes them.
+    region = _categories_present(
+        np.select([thoracic == n_levels, thoracic == 0], [2, 1], default=0),
+        ["both", "lumbar", "thoracic"],
     )
     collapsed = pd.DataFrame(
         {
             "unit_id": cases.astype("int64"),
-            "levels": pd.Categorical(np.where(n_levels > 1, "multi", "single")),
-            "region": pd.Categorical(region),
+            "levels": _categories_present(np.where(n_levels > 1, 0, 1), ["multi", "single"]),
+            "region": region,
             "genant_grade": genant,
             "cement_volume_ml": np.where(
                 count(known.astype(float)) == n_levels, cement_total, np.nan
@@ -626,6 +663,12 @@ def collapse_levels(
         }
     )
     return collapsed, figures
+
+
+def _categories_present(codes: np.ndarray, labels: list[str]) -> pd.Categorical:
+    """`pd.Categorical` of `labels[code]` per row (`labels` sorted): the same categories."""
+    categories = pd.Index(labels, dtype="str")
+    return pd.Categorical.from_codes(codes, categories=categories).remove_unused_categories()
 
 
 def read_event_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
