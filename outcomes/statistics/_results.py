@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import threading
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -103,12 +104,25 @@ def run_quietly(func: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, s
     """Call a scipy/statsmodels function, capturing its warnings as a note.
 
     Numerical warnings (precision loss with near-identical data, for instance) belong in
-    the result the coordinator reads, not in a worker log nobody reads.
+    the result the coordinator reads, not in a worker log nobody reads. Only this thread's
+    warnings: the warnings machinery is process-wide, and the whole-table readers run on
+    threads beside the statistics; theirs go on to the log as before.
     """
-    with warnings.catch_warnings(record=True) as caught:
+    owner = threading.get_ident()
+    caught: list[str] = []
+    with warnings.catch_warnings():  # restores the filters and showwarning on exit
         warnings.simplefilter("always")
+        passed_on = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if threading.get_ident() == owner:
+                caught.append(str(message).split("\n")[0])
+            else:
+                passed_on(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
         result = func(*args, **kwargs)
-    messages = sorted({str(w.message).split("\n")[0] for w in caught})
+    messages = sorted(set(caught))
     return result, ("; ".join(messages) if messages else None)
 
 
