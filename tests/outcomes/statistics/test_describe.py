@@ -165,8 +165,10 @@ def test_quartiles_from_sorted_values_are_numpys_bit_for_bit(seed):
             expected = np.quantile(present, (0.25, 0.5, 0.75))
             assert np.array_equal(sorted_quartiles(ordered), expected)
             shared = describe_continuous(values, ordered=ordered)
-            alone = describe_continuous(values)
+            alone = describe_continuous(values)  # sorts for itself: np.quantile's figures
             assert shared == alone
+            assert [alone.q1, alone.median, alone.q3] == expected.tolist()
+            assert [alone.min, alone.max] == [present.min(), present.max()]
 
 
 def test_ordered_of_other_values_is_refused():
