@@ -23,6 +23,7 @@ from ._results import (
     clean_float,
     jsonable,
 )
+from .categorical import CategoricalSummary, LevelSummary, describe_categorical
 from .compare import (
     GroupComparison,
     GroupSummary,
@@ -36,11 +37,8 @@ from .compare import (
 )
 from .contingency import ContingencyResult, compare_categorical, compare_counts, crosstab
 from .describe import (
-    CategoricalSummary,
     ContinuousSummary,
-    LevelSummary,
     ProportionSummary,
-    describe_categorical,
     describe_continuous,
     describe_proportion,
     format_mean_sd,

@@ -18,7 +18,8 @@ import pandas as pd
 from scipy import stats
 
 from ._results import FISHER, PEARSON_CHI2, ResultMixin, clean_float, join_notes, run_quietly
-from .describe import Levels, level_labels
+from .categorical import level_labels
+from .describe import Levels
 
 MIN_EXPECTED = 5.0
 MAX_SHARE_BELOW_MIN = 0.2

