@@ -53,7 +53,15 @@ def _save(cohort: Cohort, *, user: AbstractBaseUser) -> Cohort:
     clash = _same_definition(cohort)
     if clash is not None:
         raise clash
-    cohort.full_clean()
+    try:
+        cohort.full_clean()
+    except ValidationError:
+        # A concurrent request may have saved the same definition after the check above:
+        # full_clean's own constraint check then fails with Django's generic message.
+        clash = _same_definition(cohort)
+        if clash is None:
+            raise
+        raise clash from None
     cohort._history_user = user
     try:
         with transaction.atomic():

@@ -1,3 +1,5 @@
+import contextlib
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -83,6 +85,35 @@ def test_an_owner_cannot_save_the_same_definition_twice(db, surgeon_a):
         cohort_create(owner=surgeon_a, name="Second", filters={"techniques": ["VBS", "PKP"]})
     assert e.value.existing == first
     assert isinstance(e.value, ValidationError)  # the API maps DuplicateError to 409
+
+
+def test_a_definition_saved_by_a_concurrent_request_is_named_as_the_duplicate(
+    db, surgeon_a, monkeypatch
+):
+    """The other request commits between our duplicate check and full_clean's constraint
+    check (a flake of the PostgreSQL race test): the answer still names the cohort that
+    exists, not Django's generic constraint message."""
+    from outcomes.services import cohorts as service
+    from registry.services import DuplicateError
+
+    first = cohort_create(owner=surgeon_a, name="First", filters={"levels": "multi"})
+    real, checks = service._same_definition, []
+
+    def same_definition(cohort):  # the first check runs before the other request committed
+        checks.append(cohort)
+        return None if len(checks) == 1 else real(cohort)
+
+    monkeypatch.setattr(service, "_same_definition", same_definition)
+    model_clean = Cohort.clean
+
+    def clean(self):  # the model's own check also ran before the other request committed
+        with contextlib.suppress(ValidationError):  # (it sets the hash before it checks)
+            model_clean(self)
+
+    monkeypatch.setattr(Cohort, "clean", clean)
+    with pytest.raises(DuplicateError, match="already have a cohort with this definition") as e:
+        cohort_create(owner=surgeon_a, name="Second", filters={"levels": "multi"})
+    assert e.value.existing == first
 
 
 def test_only_the_owner_updates_a_cohort(db, surgeon_a, coordinator):
