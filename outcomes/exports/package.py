@@ -33,7 +33,7 @@ EXTENSIONS = {
     ExportFormat.DTA: "dta",
     ExportFormat.PARQUET: "parquet",
 }
-_WRITER_PACKAGES = ("openpyxl", "pyarrow", "numpy")  # SPSS and Stata: our own writers
+_WRITER_PACKAGES = ("pyarrow", "numpy")  # what our XLSX, SPSS, Stata and Parquet writers run on
 Step = Callable[[str, int], None]  # (table, rows written so far)
 
 

@@ -53,20 +53,14 @@ def _save(cohort: Cohort, *, user: AbstractBaseUser) -> Cohort:
     clash = _same_definition(cohort)
     if clash is not None:
         raise clash
-    try:
-        cohort.full_clean()
-    except ValidationError:
-        # A concurrent request may have saved the same definition after the check above:
-        # full_clean's own constraint check then fails with Django's generic message.
-        clash = _same_definition(cohort)
-        if clash is None:
-            raise
-        raise clash from None
     cohort._history_user = user
     try:
+        cohort.full_clean()
         with transaction.atomic():
             cohort.save()
-    except IntegrityError:
+    except (ValidationError, IntegrityError):
+        # A concurrent request saved the same definition after the check above: full_clean's
+        # constraint check (Django's generic message) or the unique index caught it.
         clash = _same_definition(cohort)
         if clash is None:
             raise

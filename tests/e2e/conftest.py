@@ -68,6 +68,29 @@ def page(browser, live_server):
 
 
 @pytest.fixture
+def eager():
+    """Celery jobs the pages start (a check, an export, a run) run in the request, so that
+    the page's status poll finds them done (the live server has no worker)."""
+    from registry.celery import app as celery_app
+
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = previous
+
+
+def sign_in(page, user) -> None:
+    """The sign-in form, as a person fills it; waits for the page it leads to."""
+    from tests.factories import PASSWORD
+
+    page.goto("/accounts/login/")
+    page.fill("#id_username", user.username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+
+
+@pytest.fixture
 def screenshot(page):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
 

@@ -10,9 +10,9 @@ from django.core.cache import cache
 from django.test import Client
 
 from outcomes.dashboards.plotly_css import injected_style_hashes
-from registry.celery import app as celery_app
 from registry.models import Role
-from tests.factories import PASSWORD, SiteFactory, member
+from tests.e2e.conftest import sign_in
+from tests.factories import SiteFactory, member
 from tests.outcomes.conftest import Level, make_case
 
 pytestmark = pytest.mark.e2e
@@ -26,14 +26,6 @@ CSP = (
     "frame-ancestors 'none'"
 )
 PAGES = ["outcomes", "complications", "trends", "benchmarking"]
-
-
-@pytest.fixture
-def eager():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture
@@ -100,10 +92,7 @@ def test_every_dashboard_draws_without_errors_and_downloads(
         "'CSP violation', e.violatedDirective, JSON.stringify(e.sample), e.columnNumber))"
     )
     page.set_default_timeout(30_000)
-    page.goto("/accounts/login/")
-    page.fill("#id_username", surgeon.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, surgeon)
     page.wait_for_url(re.compile(r"/worklist/$"))
     page.get_by_role("link", name="Dashboards").click()
     page.wait_for_url(re.compile(r"/outcomes/dashboards/$"))

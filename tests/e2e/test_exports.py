@@ -10,10 +10,9 @@ import openpyxl
 import pyreadstat
 import pytest
 
-from registry.celery import app as celery_app
 from registry.models import Role
+from tests.e2e.conftest import sign_in
 from tests.factories import (
-    PASSWORD,
     ProcedureFactory,
     SiteFactory,
     TreatedLevelFactory,
@@ -25,14 +24,6 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def eager():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
-
-
-@pytest.fixture
 def north(techniques, settings, tmp_path):
     settings.EXPORT_ROOT = tmp_path / "exports"
     site = SiteFactory(code="north", name="Northgate University Hospital")
@@ -41,14 +32,6 @@ def north(techniques, settings, tmp_path):
         VisitFactory(procedure=procedure)
         TreatedLevelFactory(procedure=procedure, cement_volume_ml=Decimal(ml))
     return site
-
-
-def _sign_in(page, user) -> None:
-    page.goto("/accounts/login/")
-    page.fill("#id_username", user.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_load_state("networkidle")
 
 
 def _export(page, label: str, tmp_path, screenshot, name: str) -> zipfile.ZipFile:
@@ -72,7 +55,7 @@ def test_a_coordinator_exports_spss_and_excel_and_opens_them(
     page, north, eager, screenshot, tmp_path
 ):
     coordinator = member(north, Role.COORDINATOR, username="coordinator-north")
-    _sign_in(page, coordinator)
+    sign_in(page, coordinator)
     page.click("nav >> text=Exports")
     page.wait_for_url(re.compile(r"/outcomes/exports/$"))
 
@@ -108,7 +91,7 @@ def test_a_coordinator_exports_spss_and_excel_and_opens_them(
 
 def test_a_surgeon_is_offered_no_export(page, north):
     surgeon = member(north, Role.SURGEON, username="surgeon-north")
-    _sign_in(page, surgeon)
+    sign_in(page, surgeon)
     assert page.locator("nav >> text=Exports").count() == 0
     response = page.goto("/outcomes/exports/")
     assert response.status == 403

@@ -6,10 +6,9 @@ from decimal import Decimal
 
 import pytest
 
-from registry.celery import app as celery_app
 from registry.models import Role
+from tests.e2e.conftest import sign_in
 from tests.factories import (
-    PASSWORD,
     ProcedureFactory,
     SiteFactory,
     TreatedLevelFactory,
@@ -18,14 +17,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def eager():
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
 
 
 @pytest.fixture
@@ -39,10 +30,7 @@ def surgeon(techniques):
 
 
 def test_a_surgeon_works_through_the_quality_page(page, surgeon, eager, screenshot):
-    page.goto("/accounts/login/")
-    page.fill("#id_username", surgeon.username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
+    sign_in(page, surgeon)
     page.wait_for_url(re.compile(r"/worklist/$"))
     page.wait_for_load_state("networkidle")
 
