@@ -265,15 +265,19 @@ CELERY_TIMEZONE = TIME_ZONE
 # Publishing: fail fast when the broker is down (a page must not hang; the statistics outbox
 # sends the run later). Redis redelivers an unacknowledged message (a worker killed mid-run)
 # after the visibility timeout, which must outlast the longest run (the hard time limit).
+# A worker looks for such messages every `unacked_restore_interval` seconds; kombu's
+# default scans only every 10th look (`unacked_restore_throttle`), about every 100 s, which
+# a worker that started within the timeout of the kill waited out before redelivering.
+visibility_timeout = env_int("CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 600, minimum=1)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.5,
     "socket_connect_timeout": 2,
-    "visibility_timeout": env_int(
-        "CELERY_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 600, minimum=1
-    ),
+    "visibility_timeout": visibility_timeout,
+    "unacked_restore_interval": max(1, min(60, visibility_timeout // 3)),
+    "unacked_restore_throttle": 1,
 }
 # The outcomes app's periodic jobs (outcomes/tasks.py); crontab times are in TIME_ZONE.
 CELERY_BEAT_SCHEDULE: dict = {
