@@ -28,12 +28,21 @@ def standard_report(data: CohortData, parameters: dict[str, Any], progress: Prog
     def part(start: float, end: float) -> Progress:
         return lambda fraction: progress(start + (end - start) * fraction)
 
+    # Computed in the order the frames arrive (the visits first, then the cases' frame,
+    # the radiographs last: `CohortData.BEHIND`), stored in the report's order.
+    visit_keys = [key for key in _OUTCOME_KEYS if not OUTCOMES[key].radiographic]
+    film_keys = [key for key in _OUTCOME_KEYS if OUTCOMES[key].radiographic]
+    first = trajectories(data, {**parameters, "outcomes": visit_keys}, part(0.0, 0.3))
+    rated = rates(data, {}, part(0.3, 0.45))
+    table = table1(data, {}, part(0.45, 0.6))
+    later = trajectories(data, {**parameters, "outcomes": film_keys}, part(0.6, 1.0))
+    outcomes = sorted(
+        [*first["outcomes"], *later["outcomes"]], key=lambda o: _OUTCOME_KEYS.index(o["key"])
+    )
     return {
-        "trajectories": trajectories(
-            data, {**parameters, "outcomes": list(_OUTCOME_KEYS)}, part(0.0, 0.7)
-        ),
-        "rates": rates(data, {}, part(0.7, 0.85)),
-        "table1": table1(data, {}, part(0.85, 1.0)),
+        "trajectories": {**first, "outcomes": outcomes},
+        "rates": rated,
+        "table1": table,
     }
 
 

@@ -132,24 +132,21 @@ class CohortData:
     # The readers behind: each big table on a connection of its own (the database then
     # works on them in parallel, one backend each); the small reads share one. A frame
     # built from a reader's rows is built on that reader's thread as soon as they are in.
-    # What the selection of whole tables needs comes first on each (narrow reads of the
-    # procedures and films), the wide reads of those tables after it: the statistics of
-    # the first outcomes start while they are read.
+    # What the selection of whole tables needs comes first on each (the procedures and,
+    # on another connection, their patients; the visits; a narrow read of the films), the
+    # films' and levels' wide reads after it: the statistics of the first outcomes start
+    # while they are read.
     BEHIND = (
-        ("collapsed_visits", "film_rows", "film_pivot"),
-        ("pathological", "selection_rows", "level_rows", "procedure_rows", "patients", "cases"),
+        ("collapsed_visits", "patient_part", "film_rows", "film_pivot"),
+        ("pathological", "procedure_part", "procedure_rows", "level_rows", "patients", "cases"),
         ("visit_rows", "event_rows", "adverse_events", "withdrawn", "case_facts", "version"),
     )
+    # Raw rows made from two reads, each read behind on a connection of its own.
+    PARTS: dict[str, tuple[str, ...]] = {"procedure_rows": ("procedure_part", "patient_part")}
     # The wide reads of whole tables, needed only once the cohort's selection is made:
     # they start when the selection's inputs are in, not alongside them (sharing the
     # database's cores with them made the selection, and so everything, wait).
-    # The procedures' columns are needed last (the cases' frame, for the rates and Table 1):
-    # their read waits for the films' too, needed from the third outcome on.
-    WIDE: dict[str, tuple[str, ...]] = {
-        "film_rows": (),
-        "level_rows": (),
-        "procedure_rows": ("film_rows",),
-    }
+    WIDE: dict[str, tuple[str, ...]] = {"film_rows": (), "level_rows": ()}
     # For whole tables the selection is made in numpy from raw rows read anyway (one
     # heavy SQL statement less, two with the withdrawn cases): what it needs per rule.
     SELECTION_RAW = {
@@ -176,6 +173,9 @@ class CohortData:
                     wanted.update(self._selection_raw())
                     if "withdrawn" in wanted:
                         wanted.add("level_rows")  # counted per withdrawn case
+                for name, parts in self.PARTS.items():
+                    if name in wanted:
+                        wanted.update(parts)
                 for group in self.BEHIND:
                     chosen = [name for name in group if name in wanted and name not in self._values]
                     if chosen:
@@ -219,7 +219,7 @@ class CohortData:
 
     def _selection_raw(self) -> set[str]:
         """The raw rows the numpy selection of whole tables reads."""
-        needed = {"selection_rows"}
+        needed = {"procedure_rows"}
         for rule, raws in self.SELECTION_RAW.items():
             if self._rules.get(rule):
                 needed.update(raws)
@@ -245,7 +245,7 @@ class CohortData:
             name: self._value(name) for name in ("visit_rows", "collapsed_visits") if name in needed
         }
         return frames.select_cases(
-            self._value("selection_rows"),
+            self._value("procedure_rows"),
             site_ids=self.scope.site_ids,
             rules=self._rules,
             withdrawn=withdrawn,
@@ -259,7 +259,7 @@ class CohortData:
             return frames.read_withdrawn(self.withdrawn_selection)
         chosen = self._select(withdrawn=True)
         return frames.selected_withdrawn(
-            self._value("selection_rows"), chosen, self._value("level_rows")
+            self._value("procedure_rows"), chosen, self._value("level_rows")
         )
 
     def _read_case_rows(self) -> pd.DataFrame:
@@ -269,7 +269,7 @@ class CohortData:
         index once per procedure instead (here: for this one statement only)."""
         if self.whole_tables:
             return frames.selected_case_rows(
-                self._value("selection_rows"), self._select(withdrawn=False)
+                self._value("procedure_rows"), self._select(withdrawn=False)
             )
         connection = connections[read_alias()]
         if connection.vendor != "postgresql" or not connection.in_atomic_block:
@@ -390,11 +390,19 @@ class CohortData:
         "version": lambda self: self._read_version(),
         "visit_rows": lambda self: frames.read_visit_rows(self.rows_in, stamped=self.stamped),
         "film_rows": lambda self: frames.read_film_rows(self.rows_in, stamped=self.stamped),
-        "procedure_rows": lambda self: frames.read_procedure_rows(
+        "procedure_part": lambda self: frames.read_procedure_part(
             self.rows_in, stamped=self.stamped
         ),
+        # The patients of the cohort's procedures, or every patient (whole tables).
+        "patient_part": lambda self: frames.read_patient_part(
+            self.rows_in,
+            None if self.whole_tables else self._value("procedure_part"),
+            stamped=self.stamped,
+        ),
+        "procedure_rows": lambda self: frames.with_patients(
+            self._value("procedure_part"), self._value("patient_part")
+        ),
         "pathological": lambda self: frames.read_pathological_patients(),
-        "selection_rows": lambda self: frames.read_selection_rows(),
         "collapsed_visits": lambda self: frames.read_collapsed_visits(),
         "latest_rows": lambda self: latest_rows(),
         "patients": lambda self: self._collect(

@@ -33,7 +33,7 @@ from outcomes import cohorts, variables
 from outcomes.routers import read_alias
 from outcomes.selectors.cases import treated_level_count
 from outcomes.selectors.fingerprint import EpochDay, EpochMicroseconds, Figures
-from outcomes.selectors.sql import read_frame
+from outcomes.selectors.sql import in_ids, read_frame
 from registry import vertebrae
 from registry.models import (
     AdverseEvent,
@@ -41,6 +41,7 @@ from registry.models import (
     FollowUpVisit,
     Fracture,
     Leakage,
+    Patient,
     Procedure,
     RadiographicMeasurement,
     TreatedLevel,
@@ -112,12 +113,6 @@ def _number(path: str) -> Any:
     return _float(path) if connections[read_alias()].vendor != "postgresql" else F(path)
 
 
-def _timepoint_code(path: str) -> Case:
-    """The scheduled timepoint as its position in TIMEPOINTS (-1: unscheduled or other)."""
-    whens = [When(**{path: timepoint}, then=Value(i)) for i, timepoint in enumerate(TIMEPOINTS)]
-    return Case(*whens, default=Value(-1), output_field=IntegerField())
-
-
 def _positions(case_ids: np.ndarray, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each row's position among the (sorted) case ids, and whether it is a case's row at
     all: rows read from a whole table are filtered here."""
@@ -162,12 +157,13 @@ def read_case_rows(selection: QuerySet[Procedure]) -> pd.DataFrame:
 
 
 def read_visit_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
-    """Every visit of the rows `where` selects, raw: one row each (no grouping in SQL)."""
+    """Every visit of the rows `where` selects, raw: one row each (no grouping in SQL).
+    `tp`: the scheduled timepoint's position in TIMEPOINTS (-1: unscheduled or other),
+    from the timepoint's text (cheaper for the database to send than to compare)."""
     stamps, stamp_schema = _stamps(stamped, fp_latest="updated_at")
     rows = FollowUpVisit.objects.filter(where("procedure_id")).annotate(
         visit_id=F("pk"),
         unit_id=F("procedure_id"),
-        tp=_timepoint_code("timepoint"),
         visit_day=EpochDay("visit_date"),
         **{f"{key}_value": _number(path) for key, path in _VISIT_VALUES.items()},
         **stamps,
@@ -175,12 +171,20 @@ def read_visit_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
     schema = {
         "visit_id": "id",
         "unit_id": "id",
-        "tp": "id",
-        "visit_day": "float",
+        "timepoint": "category",
+        "visit_day": "id",  # never null (a visit has its date)
         **{f"{key}_value": "float" for key in _VISIT_VALUES},
         **stamp_schema,
     }
-    return read_frame(rows.order_by(), schema)
+    frame = read_frame(rows.order_by(), schema)
+    timepoint = frame.pop("timepoint").array
+    positions = [
+        TIMEPOINTS.index(code) if code in TIMEPOINTS else -1 for code in timepoint.categories
+    ]
+    tp = np.append(np.array(positions, dtype=np.int64), -1)[timepoint.codes]
+    frame.insert(2, "tp", tp)
+    frame["visit_day"] = frame["visit_day"].astype("float64")
+    return frame
 
 
 def visit_pivot(
@@ -306,59 +310,147 @@ def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, 
 
 def read_procedure_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
     """Every procedure of the rows `where` selects with its patient, raw (the patients'
-    frame, and for whole tables the cohort's selection, are made from them)."""
-    stamps, stamp_schema = _stamps(
-        stamped, fp_procedure="updated_at", fp_patient="patient__updated_at"
+    frame, and for whole tables the cohort's selection, are made from them).
+
+    Read as two statements, the procedures and their patients, joined here by the
+    patient's id: PostgreSQL's join of the two whole tables cost more than reading both
+    (and `CohortData` reads the two on two connections at once)."""
+    procedures = read_procedure_part(where, stamped=stamped)
+    whole = not where("pk")  # no filter: every patient (cheaper than naming them)
+    patients = read_patient_part(where, None if whole else procedures, stamped=stamped)
+    return with_patients(procedures, patients)
+
+
+def with_patients(procedures: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFrame:
+    """`read_procedure_rows` from its two parts: each procedure with its patient's columns."""
+    at = _lookup(patients["patient_id"].to_numpy(), procedures["patient_id"].to_numpy())
+    patient_columns = {
+        column: _taken(patients[column], at)
+        for column in patients.columns
+        if column != "patient_id"
+    }
+    merged = {**procedures, **patient_columns}
+    return pd.DataFrame(
+        {column: merged[column] for column in _PROCEDURE_COLUMNS if column in merged}
     )
+
+
+_PROCEDURE_SCHEMA = {
+    "unit_id": "id",
+    "patient_id": "id",
+    "technique_code": "category",
+    "procedure_day": "float",
+    "approach": "category",
+    "anaesthesia": "category",
+    "operation_time_min": "float",
+    "fluoroscopy_shots": "float",
+    "ambulation": "float",
+    "hospital_stay_days": "float",
+}
+_PATIENT_SCHEMA = {
+    "patient_id": "id",
+    "site_id": "id",
+    "birth_day": "float",
+    "sex": "category",
+    "weight": "float",
+    "height": "float",
+    "bmd_t_score": "float",
+    "asa_class": "int",
+    "smoking": "category",
+    "osteoporosis_treatment": "category",
+    "corticosteroid_use": "bool",
+    "withdrawn_day": "float",
+}
+# The columns of `read_procedure_rows`, in its order.
+_PROCEDURE_COLUMNS = (
+    "unit_id",
+    "patient_id",
+    "site_id",
+    "technique_code",
+    "procedure_day",
+    "birth_day",
+    "sex",
+    "weight",
+    "height",
+    "bmd_t_score",
+    "asa_class",
+    "smoking",
+    "osteoporosis_treatment",
+    "corticosteroid_use",
+    "approach",
+    "anaesthesia",
+    "operation_time_min",
+    "fluoroscopy_shots",
+    "ambulation",
+    "hospital_stay_days",
+    "withdrawn_day",
+    "fp_procedure",
+    "fp_patient",
+)
+
+
+def read_procedure_part(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
+    """The procedures' own columns of `read_procedure_rows`, by id."""
+    stamps, stamp_schema = _stamps(stamped, fp_procedure="updated_at")
     rows = (
         Procedure.objects.filter(where("pk"))
         .annotate(
             unit_id=F("pk"),
-            site_id=F("patient__site_id"),
             technique_code=F("technique__code"),
             procedure_day=EpochDay("date"),
-            birth_day=EpochDay("patient__date_of_birth"),
-            sex=F("patient__sex"),
-            weight=_number("patient__weight_kg"),
-            height=_number("patient__height_cm"),
-            bmd_t_score=_number("patient__bmd_t_score"),
-            asa_class=F("patient__asa_class"),
-            smoking=F("patient__smoking"),
-            osteoporosis_treatment=F("patient__osteoporosis_treatment"),
-            corticosteroid_use=F("patient__corticosteroid_use"),
             ambulation=_number("ambulation_hours"),
-            withdrawn_day=EpochDay("patient__withdrawn_at"),
             **stamps,
         )
         .order_by("pk")
     )
-    return read_frame(
-        rows,
-        {
-            "unit_id": "id",
-            "patient_id": "id",
-            "site_id": "id",
-            "technique_code": "category",
-            "procedure_day": "float",
-            "birth_day": "float",
-            "sex": "category",
-            "weight": "float",
-            "height": "float",
-            "bmd_t_score": "float",
-            "asa_class": "int",
-            "smoking": "category",
-            "osteoporosis_treatment": "category",
-            "corticosteroid_use": "bool",
-            "approach": "category",
-            "anaesthesia": "category",
-            "operation_time_min": "float",
-            "fluoroscopy_shots": "float",
-            "ambulation": "float",
-            "hospital_stay_days": "float",
-            "withdrawn_day": "float",
-            **stamp_schema,
-        },
+    return read_frame(rows, {**_PROCEDURE_SCHEMA, **stamp_schema})
+
+
+def read_patient_part(
+    where: InCohort, procedures: pd.DataFrame | None, *, stamped: bool = True
+) -> pd.DataFrame:
+    """The patients' columns of `read_procedure_rows`: of `procedures` (the procedures
+    `where` selects, `read_procedure_part`), or every patient when None (whole tables)."""
+    stamps, stamp_schema = _stamps(stamped, fp_patient="updated_at")
+    patients = Patient.objects.all()
+    if procedures is not None:
+        patient_ids = np.unique(procedures["patient_id"].to_numpy()).tolist()
+        of_procedures = Procedure.objects.filter(where("pk")).values("patient_id")
+        patients = patients.filter(in_ids("pk", patient_ids, of_procedures))
+    rows = patients.annotate(
+        patient_id=F("pk"),
+        birth_day=EpochDay("date_of_birth"),
+        weight=_number("weight_kg"),
+        height=_number("height_cm"),
+        # not `bmd_t_score`: an annotation may not take a field's name
+        bmd_t_score_value=_number("bmd_t_score"),
+        withdrawn_day=EpochDay("withdrawn_at"),
+        **stamps,
     )
+    schema = {
+        ("bmd_t_score_value" if column == "bmd_t_score" else column): kind
+        for column, kind in {**_PATIENT_SCHEMA, **stamp_schema}.items()
+    }
+    frame = read_frame(rows.order_by(), schema)
+    return frame.rename(columns={"bmd_t_score_value": "bmd_t_score"})
+
+
+def _lookup(ids: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """The position in `ids` (unique, any order) of each of `keys` (each one of them)."""
+    order = np.argsort(ids, kind="stable")
+    position = np.searchsorted(ids, keys, sorter=order)
+    position = order[np.minimum(position, max(len(ids) - 1, 0))] if len(ids) else position
+    if len(keys) and (not len(ids) or (ids[position] != keys).any()):
+        raise ValueError("a row refers to a row the database did not send")
+    return position
+
+
+def _taken(column: pd.Series, at: np.ndarray) -> Any:
+    """`column`'s values at positions `at`; a categorical keeps the categories present."""
+    values = column.array.take(at)
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return values.remove_unused_categories()
+    return values
 
 
 def patients_frame(
@@ -402,31 +494,6 @@ def patients_frame(
     return frame.rename(columns=names), figures
 
 
-def read_selection_rows() -> pd.DataFrame:
-    """Every procedure with what `select_cases` compares and `selected_case_rows` /
-    `selected_withdrawn` keep: a few columns, so that the selection of whole tables
-    need not wait for `read_procedure_rows` (its other columns are needed only later,
-    by the cases' frame, and read behind). In no particular order."""
-    rows = Procedure.objects.annotate(
-        unit_id=F("pk"),
-        site_id=F("patient__site_id"),
-        technique_code=F("technique__code"),
-        procedure_day=EpochDay("date"),
-        birth_day=EpochDay("patient__date_of_birth"),
-        withdrawn_day=EpochDay("patient__withdrawn_at"),
-    )
-    schema = {
-        "unit_id": "id",
-        "patient_id": "id",
-        "site_id": "id",
-        "technique_code": "category",
-        "procedure_day": "float",
-        "birth_day": "float",
-        "withdrawn_day": "float",
-    }
-    return read_frame(rows.order_by(), schema)
-
-
 def read_collapsed_visits() -> np.ndarray:
     """The visits with a film showing the collapse of the inclusion rule (the SQL
     selection's own condition; `select_cases` keeps the baseline visits among them): one
@@ -455,9 +522,9 @@ def select_cases(
     pathological: np.ndarray | None = None,
 ) -> np.ndarray:
     """`cases.cohort_cases` for a definition without filters, in numpy on whole tables:
-    which rows of `read_selection_rows` (every procedure) are the cohort's cases. Index
-    procedure per patient (earliest date, then lowest id), scope, withdrawal and the
-    inclusion rules, on the same values the SQL compares (recorded decimals parsed to the
+    which rows of `read_procedure_rows` of whole tables (every procedure) are the cohort's
+    cases. Index procedure per patient (earliest date, then lowest id), scope, withdrawal
+    and the inclusion rules, on the same values the SQL compares (recorded decimals parsed to the
     nearest float compare with the integer thresholds exactly). `visits` is needed for
     the baseline VAS rule, `visits` and `collapsed` (`read_collapsed_visits`) for the
     collapse rule, `pathological` (`read_pathological_patients`) to exclude pathological
@@ -504,7 +571,7 @@ def _member(values: np.ndarray, members: np.ndarray) -> np.ndarray:
 
 
 def selected_case_rows(procedures: pd.DataFrame, chosen: np.ndarray) -> pd.DataFrame:
-    """`read_case_rows` of the rows of `read_selection_rows` that `select_cases` chose."""
+    """`read_case_rows` of the rows of `read_procedure_rows` that `select_cases` chose."""
     frame = procedures.loc[chosen, ["unit_id", "technique_code", "procedure_day"]]
     frame = frame.sort_values("unit_id", ignore_index=True)
     technique = _recategorised(frame["technique_code"])
@@ -533,19 +600,29 @@ def whole_years(born: np.ndarray, on: np.ndarray) -> np.ndarray:
     difference, less one before the birthday (as `cases.age_at_procedure`)."""
     known = ~(np.isnan(born) | np.isnan(on))
     ages = np.full(born.shape, np.nan)
-    b = born[known].astype("int64").astype("datetime64[D]")
-    d = on[known].astype("int64").astype("datetime64[D]")
-
-    def parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        months = days.astype("datetime64[M]")
-        year = days.astype("datetime64[Y]").astype("int64")
-        month = months.astype("int64") % 12
-        return year, month, (days - months).astype("int64")
-
-    (by, bm, bd), (dy, dm, dd) = parts(b), parts(d)
+    by, bm, bd = _civil(born[known].astype(np.int64))
+    dy, dm, dd = _civil(on[known].astype(np.int64))
     before_birthday = (dm < bm) | ((dm == bm) & (dd < bd))
     ages[known] = dy - by - before_birthday
     return ages
+
+
+def _civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month (1-12) and day of epoch days in the proleptic Gregorian calendar, in
+    integer arithmetic (H. Hinnant's civil_from_days): several times faster than numpy's
+    datetime64 conversions, which were most of the cohort selection's own time."""
+    z = days + 719468  # days since 0000-03-01
+    era = np.floor_divide(z, 146097)
+    day_of_era = z - era * 146097
+    year_of_era = (
+        day_of_era - day_of_era // 1460 + day_of_era // 36524 - day_of_era // 146096
+    ) // 365
+    day_of_year = day_of_era - (365 * year_of_era + year_of_era // 4 - year_of_era // 100)
+    shifted_month = (5 * day_of_year + 2) // 153  # 0 = March
+    day = day_of_year - (153 * shifted_month + 2) // 5 + 1
+    month = np.where(shifted_month < 10, shifted_month + 3, shifted_month - 9)
+    year = year_of_era + era * 400 + (month <= 2)
+    return year, month, day
 
 
 def _recategorised(values: pd.Series) -> pd.Categorical:
@@ -554,10 +631,11 @@ def _recategorised(values: pd.Series) -> pd.Categorical:
 
 
 def read_level_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
-    """Every treated level of the rows `where` selects, with its fracture, raw."""
-    stamps, stamp_schema = _stamps(
-        stamped, fp_latest="updated_at", fp_fracture="fracture__updated_at"
-    )
+    """Every treated level of the rows `where` selects, with its fracture, raw.
+
+    Read as two statements, the levels and their fractures, joined here by the fracture's
+    id (as `read_procedure_rows`: cheaper than PostgreSQL's join of the whole tables)."""
+    stamps, stamp_schema = _stamps(stamped, fp_latest="updated_at")
     rows = TreatedLevel.objects.filter(where("procedure_id")).annotate(
         level_pk=F("pk"),
         unit_id=F("procedure_id"),
@@ -574,12 +652,6 @@ def read_level_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
         ),
         used=F("devices_used"),
         ruptured=F("devices_ruptured"),
-        thoracic=Case(
-            When(fracture__level__in=vertebrae.THORACIC, then=Value(1)),
-            default=Value(0),
-            output_field=IntegerField(),
-        ),
-        genant=F("fracture__genant_grade"),
         fracture_pk=F("fracture_id"),
         **stamps,
     )
@@ -591,11 +663,41 @@ def read_level_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
         "is_symptomatic": "id",
         "used": "float",
         "ruptured": "float",
-        "thoracic": "id",
-        "genant": "float",
         "fracture_pk": "id",
         **stamp_schema,
     }
+    levels = read_frame(rows.order_by(), schema)
+    whole = not where("procedure_id")
+    fractures = _read_fractures(
+        where, None if whole else levels["fracture_pk"].to_numpy(), stamped=stamped
+    )
+    at = _lookup(fractures["fracture_pk"].to_numpy(), levels["fracture_pk"].to_numpy())
+    level = fractures["level"].array
+    thoracic = np.isin(np.asarray(level.categories, dtype=object), vertebrae.THORACIC)
+    columns = {
+        **levels,
+        "thoracic": np.append(thoracic, False).astype(np.int64)[level.codes][at],
+        "genant": fractures["genant"].to_numpy()[at],
+    }
+    if stamped:
+        columns["fp_fracture"] = fractures["fp_fracture"].to_numpy()[at]
+    order = [*list(levels.columns[:7]), "thoracic", "genant", "fracture_pk"]
+    order += [name for name in ("fp_latest", "fp_fracture") if name in columns]
+    return pd.DataFrame({name: columns[name] for name in order})
+
+
+def _read_fractures(
+    where: InCohort, fracture_ids: np.ndarray | None, *, stamped: bool
+) -> pd.DataFrame:
+    """The fractures `fracture_ids`, treated in the procedures `where` selects (every
+    fracture when None: whole tables): level and Genant grade."""
+    stamps, stamp_schema = _stamps(stamped, fp_fracture="updated_at")
+    fractures = Fracture.objects.all()
+    if fracture_ids is not None:
+        treated = TreatedLevel.objects.filter(where("procedure_id")).values("fracture_id")
+        fractures = fractures.filter(in_ids("pk", np.unique(fracture_ids).tolist(), treated))
+    rows = fractures.annotate(fracture_pk=F("pk"), genant=F("genant_grade"), **stamps)
+    schema = {"fracture_pk": "id", "level": "category", "genant": "float", **stamp_schema}
     return read_frame(rows.order_by(), schema)
 
 

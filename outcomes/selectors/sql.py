@@ -15,6 +15,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import BooleanField, Expression, F, Q, QuerySet
@@ -166,31 +169,47 @@ def _parse_wire(
             raise ValueError(f"unparsable {kind} column from the database")
         return values
     if wire == "separated":
-        items = bytes(field).decode().split(_SEPARATOR)
-        if len(items) != size:
-            raise _SeparatorInText(kind)
-        return _categorical_of(np.array(items, dtype=object))
+        return _separated_categorical(field, kind, size)
     return _parse_array(bytes(field), kind)
 
 
+def _separated_categorical(field: memoryview, kind: str, size: int) -> pd.Categorical:
+    """Text joined by the separator as a categorical (`_categorical_of`'s categories and
+    codes): split and encoded by Arrow, in C++ and without the GIL, not as one Python
+    string per row (five times the time, and the statistics wait for the GIL)."""
+    text = pa.array([field.tobytes()], type=pa.binary()).cast(pa.string())  # checks UTF-8
+    items = pc.split_pattern(text, _SEPARATOR).flatten()
+    if len(items) != size:
+        raise _SeparatorInText(kind)
+    encoded = pc.dictionary_encode(items)
+    uniques = encoded.dictionary.to_pylist()
+    kept = sorted(value for value in uniques if value != "")
+    position = {value: i for i, value in enumerate(kept)}
+    remap = np.array([position.get(value, -1) for value in uniques], dtype=np.int64)
+    codes = remap[encoded.indices.to_numpy()]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(kept, dtype="str"))
+
+
 def _parse_numbers(body: bytes, kind: str) -> np.ndarray:
-    """Comma-separated numbers (NULL: missing), parsed by pandas' C reader with the comma
-    as its line end: one number per "line", parsed to the nearest float (a bad item
-    raises); several times numpy.fromstring's speed."""
+    """Comma-separated numbers (NULL: missing), parsed by Arrow's CSV reader as one number
+    per line: each to the nearest float, as Python's float() of the text (a bad item
+    raises); about twice pandas' C reader's speed, and outside the GIL."""
     if not body:
         return np.empty(0)
-    values = pd.read_csv(
-        io.BytesIO(body),
-        header=None,
-        names=["value"],
-        lineterminator=",",
-        dtype=np.int64 if kind == "id" else np.float64,
-        na_values=["NULL"],
-        keep_default_na=False,
-    )["value"].to_numpy()
-    if values.size != body.count(b",") + 1:
+    table = pa_csv.read_csv(
+        pa.BufferReader(body.replace(b",", b"\n")),
+        read_options=pa_csv.ReadOptions(column_names=["value"], use_threads=False),
+        parse_options=pa_csv.ParseOptions(quote_char=False, double_quote=False),
+        convert_options=pa_csv.ConvertOptions(
+            column_types={"value": pa.int64() if kind == "id" else pa.float64()},
+            null_values=["NULL"],
+            strings_can_be_null=False,
+        ),
+    )
+    column = table.column(0)
+    if column.length() != body.count(b",") + 1 or (kind == "id" and column.null_count):
         raise ValueError(f"unparsable {kind} array from the database: {body[:80]!r}")
-    return values
+    return column.to_numpy()
 
 
 def _parse_array(field: bytes, kind: str) -> np.ndarray | pd.api.extensions.ExtensionArray:

@@ -41,6 +41,7 @@ from outcomes.contract import SCHEMA_VERSION
 from outcomes.models import Cohort, RunStatus, RunTrigger, StatisticsRun
 from outcomes.routers import replica_reads
 from outcomes.selectors import CohortData, Scope, cohort_visible_to, scope_for
+from outcomes.services.collection import cyclic_gc_paused
 from outcomes.statistics import jsonable
 from outcomes.version import software_version
 from registry import permissions
@@ -282,7 +283,8 @@ def compute(
     the benchmark times exactly this."""
     parameters = analysis.normalise(parameters)  # once: "today" is fixed for the whole run
     progress(READING / 100)
-    with replica_reads():  # a statistics job reads from the replica when there is one
+    # a statistics job reads from the replica when there is one
+    with replica_reads(), cyclic_gc_paused():
         analysis.load(data)
         progress(READ / 100)
         span = (COMPUTED - READ) / 100

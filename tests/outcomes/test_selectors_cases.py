@@ -126,3 +126,20 @@ def test_rule_excludes_patients_with_a_pathological_fracture(site_a, everywhere)
     FractureFactory(patient=untreated_infection.patient, level="T5", aetiology="infection")
     assert selected(everywhere(), rule_exclude_pathological=True) == {clean.patient_id}
     assert tumour.patient_id in selected(everywhere())
+
+
+def test_the_collapsed_films_index_holds_the_films_the_collapse_rule_reads():
+    """registry's partial index of collapsed films (read by the selection of whole tables)
+    has the rule's own threshold: a change of the rule without the index would leave the
+    index unread, or the selection reading the wrong films."""
+    from django.db.models import Q
+
+    from registry.models import RadiographicMeasurement
+
+    (index,) = [
+        index
+        for index in RadiographicMeasurement._meta.indexes
+        if index.name == "radiograph_collapsed_idx"
+    ]
+    assert index.condition == Q(rfvh_percent__lte=100 - cohorts.MIN_COLLAPSE_PERCENT)
+    assert index.fields == ["visit"]

@@ -328,3 +328,78 @@ def test_whole_tables_find_the_latest_update_of_the_rows_kept(
     after = versions()
     assert len(after) == 1
     assert after != before  # a kept visit's edit moves it
+
+
+def test_ages_count_birthdays_as_the_calendar_does():
+    """`whole_years` in integer day arithmetic: every birthday, leap days included, as
+    Python's dates count them (a 29 February birthday comes on 1 March in other years)."""
+    from outcomes.selectors.frames import whole_years
+
+    epoch = date(1970, 1, 1)
+    pairs = [
+        (date(1952, 2, 29), date(2024, 2, 28)),
+        (date(1952, 2, 29), date(2024, 2, 29)),
+        (date(1952, 2, 29), date(2023, 2, 28)),
+        (date(1952, 2, 29), date(2023, 3, 1)),
+        (date(1899, 12, 31), date(2000, 1, 1)),
+        (date(1950, 6, 1), date(2024, 5, 31)),
+        (date(1950, 6, 1), date(2024, 6, 1)),
+        (date(1600, 3, 1), date(2400, 2, 29)),
+    ]
+    rng = np.random.default_rng(7)
+    for _ in range(2000):
+        born = epoch + timedelta(days=int(rng.integers(-60000, 20000)))
+        pairs.append((born, born + timedelta(days=int(rng.integers(0, 40000)))))
+    born_days = np.array([(b - epoch).days for b, _ in pairs], dtype=float)
+    on_days = np.array([(d - epoch).days for _, d in pairs], dtype=float)
+    expected = [d.year - b.year - ((d.month, d.day) < (b.month, b.day)) for b, d in pairs]
+    assert whole_years(born_days, on_days).tolist() == expected
+    born_days[0] = np.nan
+    assert np.isnan(whole_years(born_days, on_days)[0])
+
+
+def test_procedures_and_levels_come_with_their_patients_and_fractures(built):
+    """The procedures and their patients, the levels and their fractures, are read as
+    separate statements and joined by id here: each row carries its own patient's and
+    fracture's values, and a category present only on a patient without a case (here a
+    smoking status) is not among the frame's categories."""
+    from django.db.models import Q
+
+    from outcomes.selectors import frames
+    from registry.models import Procedure, TreatedLevel
+    from tests.factories import PatientFactory
+
+    one, two = built
+    assert "former" not in {one.patient.smoking, two.patient.smoking}
+    PatientFactory(site=one.patient.site, smoking="former", sex="M")  # no procedure
+    everything = lambda path: Q()  # noqa: E731 (whole tables)
+    rows = frames.read_procedure_rows(everything, stamped=False).set_index("unit_id")
+    for procedure in Procedure.objects.select_related("patient", "technique"):
+        row = rows.loc[procedure.pk]
+        patient = procedure.patient
+        assert (row["patient_id"], row["site_id"]) == (patient.pk, patient.site_id)
+        assert (row["sex"], row["technique_code"]) == (patient.sex, procedure.technique.code)
+        if patient.smoking:
+            assert row["smoking"] == patient.smoking
+        else:
+            assert pd.isna(row["smoking"])
+    assert "former" not in rows["smoking"].cat.categories
+    levels = frames.read_level_rows(everything, stamped=False).set_index("level_pk")
+    for level in TreatedLevel.objects.select_related("fracture"):
+        row = levels.loc[level.pk]
+        assert row["fracture_pk"] == level.fracture_id
+        assert row["genant"] == level.fracture.genant_grade
+        assert row["thoracic"] == int(level.fracture.level.startswith("T"))
+    assert len(levels) == TreatedLevel.objects.count()
+
+
+def test_a_row_naming_a_row_the_database_did_not_send_is_refused():
+    from outcomes.selectors.frames import _lookup
+
+    ids = np.array([30, 10, 20])
+    assert _lookup(ids, np.array([20, 20, 10, 30])).tolist() == [2, 2, 1, 0]
+    with pytest.raises(ValueError, match="did not send"):
+        _lookup(ids, np.array([10, 25]))
+    with pytest.raises(ValueError, match="did not send"):
+        _lookup(np.array([], dtype=np.int64), np.array([1]))
+    assert _lookup(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).size == 0

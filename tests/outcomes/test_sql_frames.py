@@ -179,3 +179,43 @@ def test_a_category_holding_the_separator_is_read_again_as_array_text(
     pd.testing.assert_frame_equal(copied, plain, check_exact=True)
     assert calls == [{}, {"separated": False}]
     assert "unit\x1fseparator" in set(copied["name"].dropna())
+
+
+def test_numbers_are_parsed_to_the_nearest_float_as_python_parses_them():
+    """The decimals' text is parsed by Arrow: each value the double Python's float() gives
+    (as on the plain path), NULL missing; an unparsable or missing item raises."""
+    import numpy as np
+
+    from outcomes.selectors.sql import _parse_numbers
+
+    rng = np.random.default_rng(3)
+    texts = [
+        f"{value:.{places}f}"
+        for value, places in zip(
+            rng.normal(0, 300, 50_000), rng.integers(0, 4, 50_000), strict=True
+        )
+    ]
+    texts[::97] = ["NULL"] * len(texts[::97])
+    parsed = _parse_numbers(",".join(texts).encode(), "float")
+    expected = np.array([np.nan if text == "NULL" else float(text) for text in texts])
+    assert np.array_equal(parsed, expected, equal_nan=True)
+    assert _parse_numbers(b"12", "id").tolist() == [12]
+    for body, kind in ((b"1,,2", "float"), (b"1,x", "float"), (b"1,NULL", "id"), (b"1.5", "id")):
+        with pytest.raises(ValueError):
+            _parse_numbers(body, kind)
+
+
+def test_separated_text_becomes_the_categorical_of_its_values():
+    """Text joined by the unit separator, split and encoded by Arrow: the categories
+    (sorted, empty text missing) and codes `_categorical_of` makes of the same values."""
+    import numpy as np
+
+    from outcomes.selectors.sql import _SEPARATOR, _categorical_of, _separated_categorical
+
+    values = [*AWKWARD_NAMES, "zeta", "", "Müller-Łukasiewicz", "alpha", "NULL"] * 3
+    field = memoryview(_SEPARATOR.join(values).encode())
+    read = _separated_categorical(field, "category", len(values))
+    expected = _categorical_of(np.array(values, dtype=object))
+    pd.testing.assert_extension_array_equal(read, expected)
+    assert list(read.categories) == sorted(set(values) - {""})
+    assert read.isna().sum() == values.count("")
