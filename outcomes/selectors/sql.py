@@ -177,7 +177,7 @@ def _separated_categorical(field: memoryview, kind: str, size: int) -> pd.Catego
     """Text joined by the separator as a categorical (`_categorical_of`'s categories and
     codes): split and encoded by Arrow, in C++ and without the GIL, not as one Python
     string per row (five times the time, and the statistics wait for the GIL)."""
-    text = pa.array([field.tobytes()], type=pa.binary()).cast(pa.string())  # checks UTF-8
+    text = pa.array([field.tobytes()], type=pa.large_binary()).cast(pa.large_string())
     items = pc.split_pattern(text, _SEPARATOR).flatten()
     if len(items) != size:
         raise _SeparatorInText(kind)
