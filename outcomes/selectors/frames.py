@@ -217,6 +217,7 @@ def visit_pivot(
     frame = pd.DataFrame(
         {**columns, **days, "procedure_day": procedure_day},
         index=pd.Index(case_ids, name="unit_id"),
+        copy=False,  # fresh arrays: no need to copy them into one block
     )
     return frame, {"visits": _figures(keep, visits["visit_id"], visits.get("fp_latest"))}
 
@@ -274,7 +275,7 @@ def film_pivot(
             column[row[chosen]] = raw[key][chosen]
             name = "height_mm" if key == "body_height" else key
             columns[f"{name}_{tp}"] = column
-    frame = pd.DataFrame(columns)
+    frame = pd.DataFrame(columns, copy=False)
     return frame, {"films": _figures(keep, films["film_id"], films.get("fp_latest"))}
 
 
@@ -331,7 +332,7 @@ def with_patients(procedures: pd.DataFrame, patients: pd.DataFrame) -> pd.DataFr
     }
     merged = {**procedures, **patient_columns}
     return pd.DataFrame(
-        {column: merged[column] for column in _PROCEDURE_COLUMNS if column in merged}
+        {column: merged[column] for column in _PROCEDURE_COLUMNS if column in merged}, copy=False
     )
 
 
@@ -683,7 +684,7 @@ def read_level_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
         columns["fp_fracture"] = fractures["fp_fracture"].to_numpy()[at]
     order = [*list(levels.columns[:7]), "thoracic", "genant", "fracture_pk"]
     order += [name for name in ("fp_latest", "fp_fracture") if name in columns]
-    return pd.DataFrame({name: columns[name] for name in order})
+    return pd.DataFrame({name: columns[name] for name in order}, copy=False)
 
 
 def _read_fractures(

@@ -187,4 +187,4 @@ def film_means(visit_pivot: pd.DataFrame, levels: pd.DataFrame) -> pd.DataFrame:
             scaled = _scaled(levels[f"{column}_{tp}"], record_scale)
             mean = _mean_per_case(position, len(cases), scaled, ~np.isnan(scaled))
             columns[f"{key}_{tp}"] = mean / scale
-    return pd.DataFrame(columns, index=visit_pivot.index)
+    return pd.DataFrame(columns, index=visit_pivot.index, copy=False)
