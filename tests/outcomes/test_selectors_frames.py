@@ -403,3 +403,22 @@ def test_a_row_naming_a_row_the_database_did_not_send_is_refused():
     with pytest.raises(ValueError, match="did not send"):
         _lookup(np.array([], dtype=np.int64), np.array([1]))
     assert _lookup(np.array([], dtype=np.int64), np.array([], dtype=np.int64)).size == 0
+
+
+@pytest.mark.parametrize("span", [10, 1_000, 10**9])
+def test_ids_are_found_where_they_are_by_table_or_by_search(span):
+    """`_index_of` (a table indexed by id for dense ids, a sorted search for sparse ones):
+    each key's position in the unsorted ids, or not found (position 0)."""
+    from outcomes.selectors.frames import _index_of
+
+    rng = np.random.default_rng(span)
+    for _ in range(50):
+        ids = np.unique(rng.integers(0, span, size=int(rng.integers(0, 40))))
+        rng.shuffle(ids)
+        keys = rng.integers(-3, span + 3, size=int(rng.integers(0, 40)))
+        if ids.size:
+            keys = np.concatenate([keys, rng.choice(ids, 5)])
+        position, found = _index_of(ids, keys)
+        expected = {int(pk): i for i, pk in enumerate(ids)}
+        assert found.tolist() == [int(key) in expected for key in keys]
+        assert position.tolist() == [expected.get(int(key), 0) for key in keys]
