@@ -508,7 +508,11 @@ class CohortData:
 
     @property
     def techniques(self) -> list[str]:
-        return sorted(self.visit_pivot["technique"].dropna().unique())
+        """The cohort's techniques, sorted (asked for by every analysis, found once)."""
+        if "techniques" not in self._derived:
+            technique = self.visit_pivot["technique"]
+            self._derived["techniques"] = sorted(technique.dropna().unique())
+        return list(self._derived["techniques"])
 
     @property
     def patients_per_technique(self) -> pd.Series:
