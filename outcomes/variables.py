@@ -188,5 +188,8 @@ UNIT_LABELS = {
 }
 
 
-def timepoint_label(code: str | None) -> str:
-    return TIMEPOINT_LABELS.get(code or "", code or "")
+def timepoint_label(code: str | None, *, short: bool = False) -> str:
+    """Words for a timepoint code; `short`: without its note ("Baseline", not "Baseline
+    (pre-operative)"), for a chart's axis."""
+    label = TIMEPOINT_LABELS.get(code or "", code or "")
+    return label.split(" (")[0] if short else label

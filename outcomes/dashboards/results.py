@@ -18,20 +18,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from outcomes import variables
 from outcomes.suppression import suppress
-
-TIMEPOINT_LABELS = {"baseline": "Baseline", "2w": "2 weeks", "12w": "12 weeks", "1y": "1 year"}
-TEST_LABELS = {
-    "paired_t": "paired t-test",
-    "wilcoxon_signed_rank": "Wilcoxon signed-rank test",
-    "welch_t": "Welch's t-test",
-    "mann_whitney_u": "Mann-Whitney U test",
-    "one_way_anova": "one-way ANOVA",
-    "kruskal_wallis": "Kruskal-Wallis test",
-    "pearson_chi2": "Pearson's chi-square test",
-    "fisher_exact": "Fisher's exact test",
-    "logistic_regression": "logistic regression",
-}
 
 
 def shown(
@@ -82,11 +70,13 @@ def _withheld(holder: Mapping[str, Any], *keys: str) -> bool:
 
 
 def test_label(code: str | None) -> str:
-    return TEST_LABELS.get(code or "", code or "")
+    """A test's name as a figure's note has it, inside a sentence (`variables`' words)."""
+    return variables.test_label(code, in_sentence=True)
 
 
 def timepoint_label(code: str) -> str:
-    return TIMEPOINT_LABELS.get(code, code)
+    """A timepoint as a chart's axis has it: "Baseline", "2 weeks" (`variables`' words)."""
+    return variables.timepoint_label(code, short=True)
 
 
 @dataclass

@@ -15,11 +15,19 @@ TEST_LABELS: dict[str, str] = {
 }
 
 
-def test_label(code: str | None) -> str:
+# Tests whose name begins with a common word, lower-cased inside a sentence ("VAS at 12
+# weeks: paired t-test, p = 0.01"); the others begin with a person's name.
+_COMMON_WORD_FIRST = frozenset({"paired_t", "one_way_anova", "logistic_regression"})
+
+
+def test_label(code: str | None, *, in_sentence: bool = False) -> str:
     """Words for a test code; '' where no test ran (never a code on a page)."""
     if not code:
         return ""
-    return TEST_LABELS.get(code, code.replace("_", " "))
+    label = TEST_LABELS.get(code, code.replace("_", " "))
+    if in_sentence and code in _COMMON_WORD_FIRST:
+        return label[0].lower() + label[1:]
+    return label
 
 
 test_label.__test__ = False  # not a pytest test, despite the name

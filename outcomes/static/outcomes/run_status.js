@@ -1,18 +1,17 @@
-// Poll a statistics run's status and move the progress bar until the run finishes.
+// A statistics run's page: the progress bar and status follow the run's status; a finished
+// run opens its result.
 (function () {
   "use strict";
   const box = document.getElementById("run-status");
   if (!box || box.dataset.finished === "1") return;
-  const url = box.dataset.statusUrl;
   const bar = box.querySelector("[data-run-progress]");
   const fill = bar.querySelector(".progress-bar");
   const badge = box.querySelector("[data-run-badge]");
   const error = box.querySelector("[data-run-error]");
   const result = box.querySelector("[data-run-result]");
   const badgeClass = { pending: "text-bg-secondary", running: "text-bg-primary", done: "text-bg-success", failed: "text-bg-danger" };
-  let delay = 1000;
 
-  function show(status) {
+  window.ovcfPollStatus(box.dataset.statusUrl, function (status) {
     bar.setAttribute("aria-valuenow", status.progress);
     fill.style.width = status.progress + "%";
     fill.textContent = status.progress + "%";
@@ -30,22 +29,5 @@
       result.classList.remove("d-none");
       window.location.assign(status.result_url);
     }
-  }
-
-  function poll() {
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) throw new Error("status " + response.status);
-        return response.json();
-      })
-      .then(function (status) {
-        show(status);
-        if (!status.finished) window.setTimeout(poll, delay);
-      })
-      .catch(function () {
-        delay = Math.min(delay * 2, 15000);  // back off while the server is unreachable
-        window.setTimeout(poll, delay);
-      });
-  }
-  window.setTimeout(poll, delay);
+  });
 })();

@@ -172,3 +172,24 @@ def test_other_sites_points_are_suppressed_with_a_second_and_own_points_kept():
         ["site", "unit 3", "<5", 50, "", "", ""]
     ]
     assert "as of 2026-06-30" in chart.notes[0]
+
+
+def test_charts_take_their_words_for_timepoints_and_tests_from_the_one_list():
+    """A chart's axis and notes word timepoints and tests as `outcomes.variables` does
+    (the registry's TimepointChoice, statistics' test names): short on an axis, the test
+    lower-cased inside a sentence where its name starts with a common word."""
+    from outcomes import variables
+    from outcomes.dashboards import results
+    from outcomes.statistics._names import TEST_LABELS
+    from registry.models.choices import TimepointChoice
+
+    for code, words in TimepointChoice.choices:
+        if code != "unscheduled":
+            assert results.timepoint_label(code) == str(words).split(" (")[0]
+            assert variables.timepoint_label(code) == str(words)
+    assert results.timepoint_label("baseline") == "Baseline"
+    for code, words in TEST_LABELS.items():
+        assert results.test_label(code).lower() == words.lower()
+        assert results.test_label(code)[1:] == words[1:]
+    assert results.test_label("paired_t") == "paired t-test"
+    assert results.test_label("kruskal_wallis") == "Kruskal-Wallis test"

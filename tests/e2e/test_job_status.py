@@ -1,0 +1,87 @@
+"""The status poll of background jobs in a real browser. A page opened while its job still
+waits in the queue follows the job to its end without a reload: a statistics run's page
+opens the result when the run is done, an export's page shows its download."""
+
+import re
+from decimal import Decimal
+
+import pytest
+
+from registry.celery import app as celery_app
+from registry.models import Role
+from tests.e2e.conftest import sign_in
+from tests.factories import (
+    ProcedureFactory,
+    SiteFactory,
+    TreatedLevelFactory,
+    VisitFactory,
+    member,
+)
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def held(monkeypatch):
+    """A queue with no worker: what the pages send is held, and the test runs it when it
+    chooses (as a worker picking the job up a moment later)."""
+    jobs = {"run": [], "export": []}
+    run_task = celery_app.tasks["outcomes.run_statistics"]
+    export_task = celery_app.tasks["outcomes.build_export"]
+    monkeypatch.setattr(
+        run_task, "apply_async", lambda args=(), **options: jobs["run"].append(args)
+    )
+    monkeypatch.setattr(export_task, "delay", lambda *args: jobs["export"].append(args))
+    return jobs
+
+
+@pytest.fixture
+def east(techniques, settings, tmp_path):
+    settings.EXPORT_ROOT = tmp_path / "exports"
+    site = SiteFactory(code="east", name="Eastfield General")
+    for ml in ("3.5", "4.5", "6.0"):
+        procedure = ProcedureFactory(patient__site=site)
+        VisitFactory(procedure=procedure)
+        TreatedLevelFactory(procedure=procedure, cement_volume_ml=Decimal(ml))
+    return site
+
+
+def _run_queued(jobs, name: str) -> None:
+    task = celery_app.tasks[f"outcomes.{name}"]
+    args = jobs["run" if name == "run_statistics" else "export"].pop()
+    assert task.apply(args=args).successful()
+
+
+def test_a_run_page_follows_the_run_and_opens_its_result(page, east, held, screenshot):
+    from outcomes.services import cohort_create
+
+    coordinator = member(east, Role.COORDINATOR, username="coordinator-east")
+    cohort = cohort_create(owner=coordinator, name="East, all cases", rules={})
+    sign_in(page, coordinator)
+    page.goto(f"/outcomes/cohorts/{cohort.pk}/")
+    page.click("#analyses >> text=Table 1: baseline characteristics")
+    page.click("#analysis-table1 >> button:has-text('Run')")
+    page.wait_for_url(re.compile(r"/outcomes/runs/\d+/$"))
+    assert page.text_content("[data-run-badge]").strip() == "Pending"
+    assert len(held["run"]) == 1  # waiting in the queue, not computed in the request
+    screenshot("run-pending")
+
+    _run_queued(held, "run_statistics")  # a worker takes it
+    page.wait_for_url(re.compile(r"/outcomes/runs/\d+/result/$"))
+    assert "Table 1" in page.text_content("h1")
+    screenshot("run-result")
+
+
+def test_an_export_page_follows_the_export_and_offers_its_download(page, east, held):
+    coordinator = member(east, Role.COORDINATOR, username="coordinator-east")
+    sign_in(page, coordinator)
+    page.goto("/outcomes/exports/")
+    page.click("button[type=submit]:has-text('Export')")
+    page.wait_for_url(re.compile(r"/outcomes/exports/\d+/$"))
+    assert page.is_hidden("[data-export-download]")
+    assert len(held["export"]) == 1
+
+    _run_queued(held, "build_export")
+    page.wait_for_selector("[data-export-download]:not(.d-none)")
+    assert page.text_content("[data-export-badge]").strip() == "Ready"
+    assert page.get_attribute("progress[data-export-progress]", "value") == "100"
