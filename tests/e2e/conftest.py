@@ -121,3 +121,21 @@ def _reference_rows_survive_the_flush(django_db_blocker):
 def techniques(transactional_db):
     """The reference techniques: a live-server test may start on a flushed database."""
     _add_techniques()
+
+
+@pytest.fixture
+def north(techniques, settings, tmp_path):
+    """A site with three cases (cement volumes 4.0, 5.5 and 6.5 ml, every patient named
+    Zebedee-Quist, a name no de-identified file may hold); exports go to a temporary
+    folder."""
+    from decimal import Decimal
+
+    from tests.factories import ProcedureFactory, SiteFactory, TreatedLevelFactory, VisitFactory
+
+    settings.EXPORT_ROOT = tmp_path / "exports"
+    site = SiteFactory(code="north", name="Northgate University Hospital")
+    for ml in ("4.0", "5.5", "6.5"):
+        procedure = ProcedureFactory(patient__site=site, patient__family_name="Zebedee-Quist")
+        VisitFactory(procedure=procedure)
+        TreatedLevelFactory(procedure=procedure, cement_volume_ml=Decimal(ml))
+    return site

@@ -4,7 +4,6 @@ label, value label and missing reason there); a surgeon is offered no export."""
 
 import re
 import zipfile
-from decimal import Decimal
 
 import openpyxl
 import pyreadstat
@@ -12,26 +11,9 @@ import pytest
 
 from registry.models import Role
 from tests.e2e.conftest import sign_in
-from tests.factories import (
-    ProcedureFactory,
-    SiteFactory,
-    TreatedLevelFactory,
-    VisitFactory,
-    member,
-)
+from tests.factories import member
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def north(techniques, settings, tmp_path):
-    settings.EXPORT_ROOT = tmp_path / "exports"
-    site = SiteFactory(code="north", name="Northgate University Hospital")
-    for ml in ("4.0", "5.5", "6.5"):
-        procedure = ProcedureFactory(patient__site=site, patient__family_name="Zebedee-Quist")
-        VisitFactory(procedure=procedure)
-        TreatedLevelFactory(procedure=procedure, cement_volume_ml=Decimal(ml))
-    return site
 
 
 def _export(page, label: str, tmp_path, screenshot, name: str) -> zipfile.ZipFile:

@@ -3,20 +3,13 @@ waits in the queue follows the job to its end without a reload: a statistics run
 opens the result when the run is done, an export's page shows its download."""
 
 import re
-from decimal import Decimal
 
 import pytest
 
 from registry.celery import app as celery_app
 from registry.models import Role
 from tests.e2e.conftest import sign_in
-from tests.factories import (
-    ProcedureFactory,
-    SiteFactory,
-    TreatedLevelFactory,
-    VisitFactory,
-    member,
-)
+from tests.factories import member
 
 pytestmark = pytest.mark.e2e
 
@@ -35,28 +28,17 @@ def held(monkeypatch):
     return jobs
 
 
-@pytest.fixture
-def east(techniques, settings, tmp_path):
-    settings.EXPORT_ROOT = tmp_path / "exports"
-    site = SiteFactory(code="east", name="Eastfield General")
-    for ml in ("3.5", "4.5", "6.0"):
-        procedure = ProcedureFactory(patient__site=site)
-        VisitFactory(procedure=procedure)
-        TreatedLevelFactory(procedure=procedure, cement_volume_ml=Decimal(ml))
-    return site
-
-
 def _run_queued(jobs, name: str) -> None:
     task = celery_app.tasks[f"outcomes.{name}"]
     args = jobs["run" if name == "run_statistics" else "export"].pop()
     assert task.apply(args=args).successful()
 
 
-def test_a_run_page_follows_the_run_and_opens_its_result(page, east, held, screenshot):
+def test_a_run_page_follows_the_run_and_opens_its_result(page, north, held, screenshot):
     from outcomes.services import cohort_create
 
-    coordinator = member(east, Role.COORDINATOR, username="coordinator-east")
-    cohort = cohort_create(owner=coordinator, name="East, all cases", rules={})
+    coordinator = member(north, Role.COORDINATOR, username="coordinator-north")
+    cohort = cohort_create(owner=coordinator, name="North, all cases", rules={})
     sign_in(page, coordinator)
     page.goto(f"/outcomes/cohorts/{cohort.pk}/")
     page.click("#analyses >> text=Table 1: baseline characteristics")
@@ -72,8 +54,8 @@ def test_a_run_page_follows_the_run_and_opens_its_result(page, east, held, scree
     screenshot("run-result")
 
 
-def test_an_export_page_follows_the_export_and_offers_its_download(page, east, held):
-    coordinator = member(east, Role.COORDINATOR, username="coordinator-east")
+def test_an_export_page_follows_the_export_and_offers_its_download(page, north, held):
+    coordinator = member(north, Role.COORDINATOR, username="coordinator-north")
     sign_in(page, coordinator)
     page.goto("/outcomes/exports/")
     page.click("button[type=submit]:has-text('Export')")
