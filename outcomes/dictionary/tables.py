@@ -28,6 +28,7 @@ from outcomes.dictionary.variables import (
     derivation_of,
     from_field,
 )
+from outcomes.variables import timepoint_label
 from registry import derived
 from registry.dictionary import derived_docs
 from registry.followup import STATUS_LABELS
@@ -181,9 +182,7 @@ def _at(timepoint: str) -> str:
     " at 2 weeks", " at baseline" (the column names keep the codes: `vas_2w`)."""
     if not timepoint:
         return ""
-    if timepoint == TimepointChoice.BASELINE:
-        return " at baseline"
-    return f" at {TimepointChoice(timepoint).label}"
+    return f" at {timepoint_label(timepoint, short=True).lower()}"
 
 
 def status(timepoint: str = "") -> Variable:

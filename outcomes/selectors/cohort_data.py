@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextvars
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -146,7 +146,7 @@ class CohortData:
     # The wide reads of whole tables, needed only once the cohort's selection is made:
     # they start when the selection's inputs are in, not alongside them (sharing the
     # database's cores with them made the selection, and so everything, wait).
-    WIDE: dict[str, tuple[str, ...]] = {"film_rows": (), "level_rows": ()}
+    WIDE = frozenset({"film_rows", "level_rows"})
     # For whole tables the selection is made in numpy from raw rows read anyway (one
     # heavy SQL statement less, two with the withdrawn cases): what it needs per rule.
     SELECTION_RAW = {
@@ -227,16 +227,11 @@ class CohortData:
 
     def _wait_before(self, name: str) -> None:
         """Before a wide read of whole tables (`WIDE`): wait for (or read) the raw rows
-        the numpy selection needs, then for the reads it follows that are under way."""
+        the numpy selection needs."""
         if name not in self.WIDE or not self.whole_tables:
             return
         for needed in sorted(self._selection_raw()):
             self._value(needed)
-        for earlier in self.WIDE[name]:
-            with self._lock:
-                future = self._values.get(earlier)
-            if future is not None:
-                wait([future])  # its reader reports its own failure
 
     def _select(self, *, withdrawn: bool) -> np.ndarray:
         """`frames.select_cases` on the whole tables read (see `whole_tables`)."""

@@ -113,19 +113,14 @@ def _number(path: str) -> Any:
     return _float(path) if connections[read_alias()].vendor != "postgresql" else F(path)
 
 
-def _positions(case_ids: np.ndarray, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's position among the (sorted) case ids, and whether it is a case's row at
-    all: rows read from a whole table are filtered here."""
-    return _index_of(case_ids, unit)
-
-
 def _index_of(ids: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The position in `ids` (unique non-negative integers, in any order) of each of
     `keys`, and whether it is there at all (0, a valid index, where it is not).
 
     By a table indexed by id when the ids are dense enough (one gather per key), else by
     sorting and binary search; the table was several times faster for the hundreds of
-    thousands of visits and films each report looks up."""
+    thousands of visits and films each report looks up. Rows read from a whole table
+    are kept to the cohort's by it (`found`)."""
     ids = np.asarray(ids, dtype=np.int64)
     keys = np.asarray(keys, dtype=np.int64)
     if not ids.size:
@@ -141,6 +136,12 @@ def _index_of(ids: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray
         at = np.where(ids[order[found_at]] == keys, order[found_at], -1)
     found = at >= 0
     return np.where(found, at, 0), found
+
+
+def _every_row(where: InCohort, path: str) -> bool:
+    """`where` keeps every row (whole tables, `CohortData.rows_in`): the rows a read joins
+    are then read whole too, cheaper than naming each one."""
+    return not where(path)  # an empty Q(); a cohort's filter is never empty
 
 
 def _stamps(stamped: bool, **paths: str) -> tuple[dict[str, EpochMicroseconds], dict[str, str]]:
@@ -219,7 +220,7 @@ def visit_pivot(
     unique constraint), so each visit's values land in its case's row."""
     case_ids = cases["unit_id"].to_numpy()
     procedure_day = cases["procedure_day"].to_numpy(dtype=float)
-    position, keep = _positions(case_ids, visits["unit_id"].to_numpy())
+    position, keep = _index_of(case_ids, visits["unit_id"].to_numpy())
     timepoint = visits["tp"].to_numpy()
     raw = {key: visits[f"{key}_value"].to_numpy(dtype=float) for key in VISIT_OUTCOMES}
     visit_day = visits["visit_day"].to_numpy(dtype=float)
@@ -275,7 +276,7 @@ def film_pivot(
     finds its visit (case, timepoint) among the cases' visits; one film per vertebra per
     visit (a unique constraint)."""
     case_ids = cases["unit_id"].to_numpy()
-    _, visit_kept = _positions(case_ids, visits["unit_id"].to_numpy())
+    _, visit_kept = _index_of(case_ids, visits["unit_id"].to_numpy())
     visit_ids = visits["visit_id"].to_numpy()[visit_kept]
     visit_unit = visits["unit_id"].to_numpy()[visit_kept]
     visit_tp = visits["tp"].to_numpy()[visit_kept]
@@ -323,11 +324,6 @@ def read_withdrawn(selection: QuerySet[Procedure]) -> pd.DataFrame:
     return frame.rename(columns={"technique_code": "technique"})
 
 
-def read_patients(where: InCohort, case_ids: np.ndarray) -> tuple[pd.DataFrame, dict[str, Figures]]:
-    """One row per case: demographics and perioperative items."""
-    return patients_frame(read_procedure_rows(where), case_ids)
-
-
 def read_procedure_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
     """Every procedure of the rows `where` selects with its patient, raw (the patients'
     frame, and for whole tables the cohort's selection, are made from them).
@@ -336,7 +332,7 @@ def read_procedure_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFram
     patient's id: PostgreSQL's join of the two whole tables cost more than reading both
     (and `CohortData` reads the two on two connections at once)."""
     procedures = read_procedure_part(where, stamped=stamped)
-    whole = not where("pk")  # no filter: every patient (cheaper than naming them)
+    whole = _every_row(where, "pk")
     patients = read_patient_part(where, None if whole else procedures, stamped=stamped)
     return with_patients(procedures, patients)
 
@@ -476,7 +472,7 @@ def patients_frame(
 ) -> tuple[pd.DataFrame, dict[str, Figures]]:
     """The cases' rows of `read_procedure_rows`: demographics and perioperative items."""
     frame = rows.drop(columns=["withdrawn_day"])
-    _, keep = _positions(case_ids, frame["unit_id"].to_numpy())
+    _, keep = _index_of(case_ids, frame["unit_id"].to_numpy())
     if not keep.all():
         frame = frame[keep].reset_index(drop=True)
         frame = frame.assign(
@@ -606,7 +602,7 @@ def selected_withdrawn(
     columns = ["unit_id", "technique_code", "procedure_day", "withdrawn_day"]
     frame = procedures.loc[chosen, columns].sort_values("unit_id", ignore_index=True)
     counted, n = np.unique(levels["unit_id"].to_numpy(), return_counts=True)
-    position, found = _positions(counted, frame["unit_id"].to_numpy())
+    position, found = _index_of(counted, frame["unit_id"].to_numpy())
     n_levels = np.where(found, n[position] if len(n) else 0, np.nan).astype("float64")
     technique = _recategorised(frame["technique_code"])
     frame = frame.assign(technique_code=technique, n_levels=n_levels)
@@ -685,7 +681,7 @@ def read_level_rows(where: InCohort, *, stamped: bool = True) -> pd.DataFrame:
         **stamp_schema,
     }
     levels = read_frame(rows.order_by(), schema)
-    whole = not where("procedure_id")
+    whole = _every_row(where, "procedure_id")
     fractures = _read_fractures(
         where, None if whole else levels["fracture_pk"].to_numpy(), stamped=stamped
     )
@@ -729,7 +725,7 @@ def collapse_levels(
     counts, the cement total (only when every level's volume was recorded; summed on the
     recorded tenths of a ml, so it is exact), the highest Genant grade, leakage by Yeom
     type, devices."""
-    _, keep = _positions(case_ids, levels["unit_id"].to_numpy())
+    _, keep = _index_of(case_ids, levels["unit_id"].to_numpy())
     kept = levels[keep]
     cases, row = np.unique(kept["unit_id"].to_numpy(), return_inverse=True)
     size = len(cases)
@@ -817,7 +813,7 @@ def adverse_events(
     case_ids: np.ndarray, events: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict[str, Figures]]:
     """The cases' adverse events, one row each (a few per hundred patients)."""
-    _, keep = _positions(case_ids, events["unit_id"].to_numpy())
+    _, keep = _index_of(case_ids, events["unit_id"].to_numpy())
     figures = {"events": _figures(keep, events["event_id"], events.get("fp_latest"))}
     kept = events.loc[keep, ["unit_id", "kind", "grade"]].reset_index(drop=True)
     if not keep.all():

@@ -51,9 +51,10 @@ def _copy_frame(rows: QuerySet, schema: Schema, *, separated: bool = True) -> pd
     their big-endian binary values (`string_agg(int8send(c), '')`), which numpy views in
     place, a nullable number as a double with NULL as NaN (what the frame holds);
     decimals as their comma-separated text (a numeric's binary form is not fixed-width,
-    and casting it to a double costs the database more than pandas' C reader costs
+    and casting it to a double costs the database more than Arrow's CSV reader costs
     here), NULL as the text NULL; categories as their text joined by the unit separator
-    (NULL as empty text, which is missing too), booleans as the text of their array.
+    (NULL as empty text, which is missing too; split by Arrow), booleans as the text of
+    their array.
     `string_agg` costs the database about half of `array_agg` and its array output per
     value. `count(*)` checks every column's length; a category holding the separator
     itself is read again as the text of its array (`separated=False`), whose quoting
@@ -182,12 +183,7 @@ def _separated_categorical(field: memoryview, kind: str, size: int) -> pd.Catego
     if len(items) != size:
         raise _SeparatorInText(kind)
     encoded = pc.dictionary_encode(items)
-    uniques = encoded.dictionary.to_pylist()
-    kept = sorted(value for value in uniques if value != "")
-    position = {value: i for i, value in enumerate(kept)}
-    remap = np.array([position.get(value, -1) for value in uniques], dtype=np.int64)
-    codes = remap[encoded.indices.to_numpy()]
-    return pd.Categorical.from_codes(codes, categories=pd.Index(kept, dtype="str"))
+    return _sorted_categorical(encoded.indices.to_numpy(), encoded.dictionary.to_pylist())
 
 
 def _parse_numbers(body: bytes, kind: str) -> np.ndarray:
@@ -305,7 +301,12 @@ def _categorical(values: pd.Series) -> pd.Categorical:
 def _categorical_of(text: np.ndarray) -> pd.Categorical:
     """`_categorical` on an object array: codes by hashing (no string dtype conversions)."""
     codes, uniques = pd.factorize(text, use_na_sentinel=True)
-    uniques = np.asarray(uniques, dtype=object)
+    return _sorted_categorical(codes, list(uniques))
+
+
+def _sorted_categorical(codes: np.ndarray, uniques: list) -> pd.Categorical:
+    """Codes into `uniques` (-1: missing) as a categorical whose categories are the values
+    sorted, empty text missing too: the same whoever found the uniques (pandas, Arrow)."""
     kept = sorted(value for value in uniques if value != "")
     position = {value: i for i, value in enumerate(kept)}
     remap = np.array([position.get(value, -1) for value in uniques] + [-1], dtype=np.int64)

@@ -126,15 +126,14 @@ def run_quietly(func: Callable[..., T], *args: Any, **kwargs: Any) -> tuple[T, s
     return result, ("; ".join(messages) if messages else None)
 
 
-def rank_ready(sample: np.ndarray, *, key: np.ndarray | None = None) -> np.ndarray:
-    """A sorted copy of one sample for a rank test (Kruskal-Wallis, Mann-Whitney U,
-    Wilcoxon on `key` = |d|): the statistic depends only on each value's rank and its
-    group, and rank sums are exact in binary (multiples of 0.5, far below 2**53), so the
-    result is bit-identical; scipy's stable argsort then merges sorted runs instead of
-    sorting from scratch, several times faster on tens of thousands of values."""
-    if key is None:
-        return np.sort(sample)
-    return sample[np.argsort(key)]
+def rank_ready(sample: np.ndarray) -> np.ndarray:
+    """A sorted copy of one sample for a rank test (Kruskal-Wallis, Mann-Whitney U; the
+    Wilcoxon's differences go by |d|, `paired._by_magnitude`): the statistic depends only
+    on each value's rank and its group, and rank sums are exact in binary (multiples of
+    0.5, far below 2**53), so the result is bit-identical; scipy's stable argsort then
+    merges sorted runs instead of sorting from scratch, several times faster on tens of
+    thousands of values."""
+    return np.sort(sample)
 
 
 @dataclass

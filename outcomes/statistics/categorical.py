@@ -4,7 +4,7 @@ one column or, from one bincount, for the Overall column and every group's (Tabl
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,12 +93,18 @@ def describe_counts(
 
 def group_positions(labels: pd.Series | None, order: list[Hashable], size: int) -> np.ndarray:
     """Each row's group as its position in ``order``; -1 for none (every row without groups)."""
-    positions = np.full(size, -1, dtype=np.intp)
-    if labels is not None:
-        values = labels.to_numpy()
-        for position, group in enumerate(order):
-            positions[values == group] = position
-    return positions
+    if labels is None:
+        return np.full(size, -1, dtype=np.intp)
+    return group_codes(labels, order)
+
+
+def group_codes(column: pd.Series, order: Sequence[Hashable]) -> np.ndarray:
+    """Each row's position in ``order`` (-1: another group or none). A categorical column
+    is looked up through its few categories, not a string per row."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        positions = pd.Index(order).get_indexer(column.cat.categories)
+        return np.append(positions, -1)[column.cat.codes.to_numpy()]
+    return pd.Index(order).get_indexer(column.to_numpy(dtype=object))
 
 
 def describe_by_group(

@@ -29,6 +29,7 @@ from ._results import (
     rank_ready,
     run_quietly,
 )
+from .categorical import group_codes
 from .describe import ContinuousSummary, as_float_array, describe_continuous, has_zero_spread
 from .paired import PairedComparison, paired_change, paired_change_long, to_wide
 
@@ -87,19 +88,10 @@ def compare_groups(
     """
     order = list(groups) if groups is not None else sorted(frame[group_col].dropna().unique())
     # Group codes (-1: another group or none): one pass, not a comparison per group.
-    codes = _group_codes(frame[group_col], order)
+    codes = group_codes(frame[group_col], order)
     values = as_float_array(frame[value_col])
     samples = {g: values[codes == i] for i, g in enumerate(order)}
     return compare_samples(samples, n_excluded=int((codes < 0).sum()), confidence=confidence)
-
-
-def _group_codes(column: pd.Series, order: Sequence[Hashable]) -> np.ndarray:
-    """Each row's position in `order` (-1: another group or none). A categorical column
-    is looked up through its few categories, not a string per row."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        positions = pd.Index(order).get_indexer(column.cat.categories)
-        return np.append(positions, -1)[column.cat.codes.to_numpy()]
-    return pd.Index(order).get_indexer(column.to_numpy(dtype=object))
 
 
 def compare_samples(

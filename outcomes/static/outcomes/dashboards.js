@@ -1,5 +1,6 @@
 // Draw every dashboard figure from its <script type="application/json"> and, while a
-// result is being recomputed, poll the page's status and reload once it is ready.
+// result is being recomputed, poll the page's status (poll_status.js) and reload once it
+// is ready.
 // No inline script anywhere: the page stays within a strict Content-Security-Policy.
 (function () {
   "use strict";
@@ -17,33 +18,18 @@
 
   const status = document.getElementById("dashboard-status");
   if (!status || status.dataset.recomputing !== "1") return;
-  const url = status.dataset.statusUrl;
-  let delay = 1500;
-
-  function poll() {
-    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
-      .then(function (response) {
-        if (!response.ok) throw new Error("status " + response.status);
-        return response.json();
-      })
-      .then(function (state) {
-        state.sources.forEach(function (source, index) {
-          const bar = status.querySelector('[data-progress-of="' + index + '"]');
-          if (bar) {
-            bar.value = source.progress;
-            bar.textContent = source.progress + " %";
-          }
-        });
-        if (state.recomputing) {
-          window.setTimeout(poll, delay);
-        } else {
-          window.location.reload();
+  window.ovcfPollStatus(
+    status.dataset.statusUrl,
+    function (state) {
+      state.sources.forEach(function (source, index) {
+        const bar = status.querySelector('[data-progress-of="' + index + '"]');
+        if (bar) {
+          bar.value = source.progress;
+          bar.textContent = source.progress + " %";
         }
-      })
-      .catch(function () {
-        delay = Math.min(delay * 2, 15000);
-        window.setTimeout(poll, delay);
       });
-  }
-  window.setTimeout(poll, delay);
+      if (!state.recomputing) window.location.reload();
+    },
+    { delay: 1500, finished: function (state) { return !state.recomputing; } }
+  );
 })();

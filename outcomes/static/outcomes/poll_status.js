@@ -1,9 +1,12 @@
-// Poll a background job's status URL (a statistics run, an export) and hand each status to
-// `show` until one says the job finished. While the server is unreachable the delay doubles,
-// up to 15 s, and drops back to 1 s once it answers.
-window.ovcfPollStatus = function (url, show) {
+// Poll a background job's status URL (a statistics run, an export, a dashboard's
+// recomputation) and hand each status to `show` until one says the job finished
+// (`finished(status)`, by default its `finished` key). While the server is unreachable the
+// delay doubles, up to 15 s, and drops back to the first once it answers.
+window.ovcfPollStatus = function (url, show, options) {
   "use strict";
-  const first = 1000;
+  const settings = options || {};
+  const finished = settings.finished || function (status) { return status.finished; };
+  const first = settings.delay || 1000;
   let delay = first;
 
   function poll() {
@@ -15,7 +18,7 @@ window.ovcfPollStatus = function (url, show) {
       .then(function (status) {
         delay = first;
         show(status);
-        if (!status.finished) window.setTimeout(poll, delay);
+        if (!finished(status)) window.setTimeout(poll, delay);
       })
       .catch(function () {
         delay = Math.min(delay * 2, 15000);
